@@ -1,0 +1,89 @@
+# warta — build, test and install.
+#
+#   make              build build/wartad and build/warta
+#   make run          install missing Debian packages (as root), build, run wartad
+#   make test         build and run every test; ends with "N passed, N failed"
+#   make test SANITIZE=1   the same under AddressSanitizer and UBSan (build-san/)
+#   make install      PREFIX=/usr/local DESTDIR=
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+PYTHON  ?= /usr/bin/python3
+
+PKGS        = libevent libzmq msgpack lmdb libsystemd zlib inih
+CLIENT_PKGS = libzmq msgpack jansson
+
+WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
+          -Wstrict-prototypes -Wpointer-arith -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -I. $(WARN) -pthread
+
+ifeq ($(SANITIZE),1)
+BUILD  ?= build-san
+CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+          -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD  ?= build
+endif
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+
+DEPS_OK := $(BUILD)/.deps-ok
+
+PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CLIENT_CFLAGS = $(shell pkg-config --cflags $(CLIENT_PKGS) 2>/dev/null)
+CLIENT_LIBS  = $(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null)
+
+# The daemon's modules, shared by wartad and the unit tests.
+CORE_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c)) \
+           $(wildcard schema/*.c) $(wildcard handlers/*.c)
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
+
+# The client library and the command-line client.
+LIBWARTA_SRC = $(filter-out clients/warta.c,$(wildcard clients/*.c))
+LIBWARTA_OBJ = $(LIBWARTA_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/wartad $(BUILD)/warta
+
+$(DEPS_OK): .ci/deps
+	@sh .ci/deps
+	@mkdir -p $(@D) && touch $@
+
+deps: $(DEPS_OK)
+
+$(BUILD)/%.o: %.c $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CLIENT_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/wartad: $(BUILD)/daemon/main.o $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/warta: $(BUILD)/clients/warta.o $(LIBWARTA_OBJ)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(CLIENT_LIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+
+# Run the daemon on its defaults (store in ./warta-data).
+run: $(BUILD)/wartad
+	./$(BUILD)/wartad
+
+test: all $(UNIT_BIN)
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+.PHONY: all deps unit run test clean

@@ -1,0 +1,33 @@
+/*
+ * log.h — the daemon's logging.
+ *
+ * Lines go to stderr.  Under journald (JOURNAL_STREAM set) each line starts
+ * with its syslog priority "<N>"; on a terminal or in a file it starts with
+ * the local time and the level.  log_warn() and fatal() append
+ * strerror(errno); the "x" variants do not.
+ */
+#ifndef WARTA_LOG_H
+#define WARTA_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void log_init(enum log_level level);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Parse "error", "warn", "info", "debug"; -1 when unknown. */
+int log_level_parse(const char *name);
+const char *log_level_name(enum log_level level);
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif
