@@ -1,0 +1,287 @@
+"""Black-box test harness: start the real wartad on ipc:// endpoints in a
+temp dir and talk to it with real ZeroMQ sockets.
+
+Every test is a function ``test_*(t)`` in a ``tests/blackbox/test_*.py``
+module; ``t`` is a :class:`Ctx` that cleans up every daemon and socket it
+made when the test ends.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import msgpack
+import zmq
+
+BUILD = os.environ.get("WARTA_BUILD", "build")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CTX = zmq.Context.instance()
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def pack(obj):
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+def unpack(data):
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+def meeting(id="m-1", action="scheduled", country="CH", **kw):
+    """A valid meeting event; keyword arguments add or override keys."""
+    ev = {"id": id, "action": action, "country": country,
+          "title": "Bilateral meeting on labour migration", "kind": "bilateral",
+          "counterparts": ["Swiss State Secretariat for Migration"],
+          "starts_at": 1767225600000}
+    ev.update(kw)
+    return ev
+
+
+def training(id="t-1", action="announced", country="ID", **kw):
+    """A valid training event."""
+    ev = {"id": id, "action": action, "country": country,
+          "title": "International negotiation skills", "provider": "JICA",
+          "format": "workshop", "starts_at": 1767225600000}
+    ev.update(kw)
+    return ev
+
+
+def attache(id="a-1", action="arrived", country="KR", **kw):
+    """A valid attache event."""
+    ev = {"id": id, "action": action, "country": country,
+          "person": "Budi Santoso", "role": "attache", "post": "KBRI Seoul"}
+    ev.update(kw)
+    return ev
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def wait_for(pred, timeout=20.0, what="condition", interval=0.01):
+    """Poll pred() until it returns a true value; fail after timeout.  Used
+    only to wait for asynchronous effects, never to assert speed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise TestFailure("timed out waiting for %s" % what)
+        time.sleep(interval)
+
+
+class Api:
+    """A REQ (or DEALER) client of the api socket."""
+
+    def __init__(self, endpoint, dealer=False, timeout_ms=15000):
+        self.sock = CTX.socket(zmq.DEALER if dealer else zmq.REQ)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
+        self.dealer = dealer
+        self.sock.connect(endpoint)
+
+    def send(self, req):
+        """Send one request (a dict, or raw bytes)."""
+        body = req if isinstance(req, (bytes, bytearray)) else pack(req)
+        if self.dealer:
+            self.sock.send_multipart([b"", body])
+        else:
+            self.sock.send(body)
+
+    def recv(self):
+        """Receive one reply as a dict."""
+        frames = self.sock.recv_multipart()
+        if self.dealer:
+            assert frames[0] == b"", frames
+            frames = frames[1:]
+        assert len(frames) == 1, frames
+        return unpack(frames[0])
+
+    def call(self, op=None, **kw):
+        """Send {op, **kw} (or a raw dict/bytes as op) and return the reply."""
+        req = op if isinstance(op, (dict, bytes, bytearray)) else dict(op=op, **kw)
+        self.send(req)
+        return self.recv()
+
+    def close(self):
+        self.sock.close(0)
+
+
+class Daemon:
+    """One wartad process with its own data dir and ipc:// endpoints."""
+
+    def __init__(self, base, name="d", config=None, args=(), env=None):
+        self.dir = os.path.join(base, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.data = os.path.join(self.dir, "data")
+        self.ingest = "ipc://%s/in" % self.dir
+        self.notify = "ipc://%s/out" % self.dir
+        self.api_ep = "ipc://%s/api" % self.dir
+        self.config = config
+        self.args = list(args)
+        self.env = env
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "stderr.log")
+        self.starts = 0
+
+    def argv(self):
+        argv = [os.path.join(ROOT, BUILD, "wartad"), "--data", self.data,
+                "--ingest", self.ingest, "--notify", self.notify,
+                "--api", self.api_ep]
+        if self.config is not None:
+            path = os.path.join(self.dir, "wartad.conf")
+            with open(path, "w") as f:
+                f.write(self.config)
+            argv += ["-c", path]
+        return argv + self.args
+
+    def start(self, wait=True):
+        """Start the daemon; with wait, return once the api answers ping."""
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        if self.env:
+            env.update(self.env)
+        self.starts += 1
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv(), stdout=self.log,
+                                     stderr=self.log, env=env)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=20.0):
+        api = Api(self.api_ep, timeout_ms=500)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if self.proc.poll() is not None:
+                    raise TestFailure("wartad exited %d at start:\n%s" %
+                                      (self.proc.returncode, self.stderr()))
+                try:
+                    r = api.call("ping")
+                    if r.get("ok"):
+                        return r
+                except zmq.Again:
+                    api.close()
+                    api = Api(self.api_ep, timeout_ms=500)
+                if time.monotonic() > deadline:
+                    raise TestFailure("wartad did not answer ping:\n" + self.stderr())
+        finally:
+            api.close()
+
+    def stderr(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=60.0):
+        """Signal the daemon and return its exit status."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise TestFailure("wartad did not exit within %ss of signal %d"
+                              % (timeout, sig))
+        self.log.close()
+        return rc
+
+    def kill(self):
+        """SIGKILL: no chance to clean up."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+            self.log.close()
+
+    def run(self, extra=(), timeout=30):
+        """Run wartad to completion (e.g. -n or a bad config); return
+        (exit status, stderr)."""
+        p = subprocess.run(self.argv() + list(extra), capture_output=True,
+                           timeout=timeout)
+        return p.returncode, p.stderr.decode("utf-8", "replace")
+
+
+class Ctx:
+    """Per-test context: a temp dir, and cleanup of daemons and sockets."""
+
+    def __init__(self):
+        # ipc:// paths must stay short (108 bytes), so use /tmp directly.
+        self.base = tempfile.mkdtemp(prefix="wb", dir="/tmp")
+        self.daemons = []
+        self.socks = []
+
+    def daemon(self, start=True, **kw):
+        d = Daemon(self.base, name="d%d" % len(self.daemons), **kw)
+        self.daemons.append(d)
+        if start:
+            d.start()
+        return d
+
+    def api(self, d, dealer=False, **kw):
+        a = Api(d.api_ep, dealer=dealer, **kw)
+        self.socks.append(a.sock)
+        return a
+
+    def pub(self, d):
+        """A PUB socket connected to d's ingest, ready to send."""
+        s = CTX.socket(zmq.PUB)
+        s.setsockopt(zmq.SNDHWM, 0)
+        s.setsockopt(zmq.LINGER, 5000)
+        s.connect(d.ingest)
+        self.socks.append(s)
+        return s
+
+    def sub(self, d, *prefixes):
+        """A SUB socket on d's notify, subscribed to prefixes (default all)."""
+        s = CTX.socket(zmq.SUB)
+        s.setsockopt(zmq.RCVHWM, 0)
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RCVTIMEO, 15000)
+        for p in prefixes or ("",):
+            s.setsockopt(zmq.SUBSCRIBE, p.encode() if isinstance(p, str) else p)
+        s.connect(d.notify)
+        self.socks.append(s)
+        return s
+
+    def close(self):
+        for s in self.socks:
+            try:
+                s.close(0)
+            except Exception:
+                pass
+        for d in self.daemons:
+            try:
+                d.kill()
+            except Exception:
+                pass
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+
+def publish_ok(api, topic, event):
+    """Acknowledged publish that must succeed; returns the seq."""
+    r = api.call("publish", topic=topic, event=event)
+    if not r.get("ok"):
+        raise TestFailure("publish failed: %r" % (r,))
+    return r["seq"]
+
+
+def expect_error(reply, code, field=None):
+    """Assert an api error reply with this code (and detail naming field)."""
+    if reply.get("ok") is not False or reply.get("error") != code:
+        raise TestFailure("expected error %r, got %r" % (code, reply))
+    if not isinstance(reply.get("detail"), str) or not reply["detail"]:
+        raise TestFailure("error without detail: %r" % (reply,))
+    if field is not None and field not in reply["detail"]:
+        raise TestFailure("detail %r does not name %r" % (reply["detail"], field))
