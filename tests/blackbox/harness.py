@@ -233,14 +233,30 @@ class Ctx:
         self.socks.append(a.sock)
         return a
 
-    def pub(self, d):
-        """A PUB socket connected to d's ingest, ready to send."""
-        s = CTX.socket(zmq.PUB)
+    def pub(self, d, wait=True):
+        """A publisher connected to d's ingest.  It is an XPUB so that it can
+        wait for the daemon's three subscriptions to arrive: a plain PUB
+        drops whatever it sends before then (the slow joiner)."""
+        s = CTX.socket(zmq.XPUB)
         s.setsockopt(zmq.SNDHWM, 0)
         s.setsockopt(zmq.LINGER, 5000)
+        s.setsockopt(zmq.RCVTIMEO, 20000)
         s.connect(d.ingest)
         self.socks.append(s)
+        if wait:
+            seen = set()
+            while len(seen) < 3:
+                m = s.recv()
+                if m[:1] == b"\x01":
+                    seen.add(m[1:])
         return s
+
+    def wait_subscribers(self, d, n):
+        """Wait until d's stats count at least n subscriptions, so that a
+        SUB socket made before this misses nothing published after."""
+        api = self.api(d)
+        wait_for(lambda: api.call("stats").get("subscribers", 0) >= n,
+                 what="%d subscribers" % n)
 
     def sub(self, d, *prefixes):
         """A SUB socket on d's notify, subscribed to prefixes (default all)."""
