@@ -1,0 +1,389 @@
+/*
+ * batch.c — group commit: the loop fills a batch while the writer thread
+ * commits the previous one.
+ *
+ * Two batches take turns.  The loop appends every valid event, reject and
+ * waiting api reply to `fill`.  When the writer is idle, `fill` is handed
+ * over (it becomes `busy`) at the end of the loop turn that filled it, so
+ * a lone event waits for no more than one commit.  While the writer syncs,
+ * the loop goes on receiving into the next batch: a durable commit takes
+ * milliseconds, and an upstream PUB whose queue fills drops silently.  Only
+ * when `fill` reaches its cap (batch_max items or WARTA_BATCH_BYTES) does
+ * the loop stop reading, leaving messages in the sockets' queues (high
+ * water marks) until the commit ends.
+ *
+ * Why a thread: the commit's fsync blocks, and the loop must not.  The
+ * writer owns nothing but the batch it was given and LMDB's write
+ * transaction; it signals completion through an eventfd.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon/log.h"
+#include "daemon/wartad.h"
+#include "daemon/xmalloc.h"
+#include "handlers/handlers.h"
+
+struct writer {
+	pthread_t	 thread;
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cv;
+	struct batch	*job;		/* submitted, not yet taken */
+	bool		 stop;
+	int		 efd;		/* writer -> loop: a batch is done */
+	struct store	*store;
+	struct wartad	*wd;
+};
+
+/* Clear a batch for reuse, keeping its memory. */
+static void
+batch_reset(struct batch *b)
+{
+	b->nitems = b->nrejects = b->npend = 0;
+	b->retain = false;
+	b->status = 0;
+	free(b->cause);
+	b->cause = NULL;
+	memset(&b->res, 0, sizeof b->res);
+	b->out.size = 0;
+	arena_reset(&b->arena);
+}
+
+/* A new empty batch. */
+static struct batch *
+batch_new(void)
+{
+	struct batch *b = xcalloc(1, sizeof *b);
+
+	msgpack_sbuffer_init(&b->out);
+	return b;
+}
+
+/* Free a batch. */
+static void
+batch_free(struct batch **bp)
+{
+	struct batch *b = *bp;
+
+	if (b == NULL)
+		return;
+	free(b->items);
+	free(b->rejects);
+	free(b->pend);
+	free(b->cause);
+	msgpack_sbuffer_destroy(&b->out);
+	arena_free(&b->arena);
+	free(b);
+	*bp = NULL;
+}
+
+/* The writer thread: commit each batch it is given. */
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t one = 1;
+
+	for (;;) {
+		struct batch *b;
+		int64_t t0;
+
+		pthread_mutex_lock(&w->mtx);
+		while (w->job == NULL && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mtx);
+		b = w->job;
+		w->job = NULL;
+		pthread_mutex_unlock(&w->mtx);
+		if (b == NULL)
+			break;
+
+		t0 = wartad_mono_us();
+		b->status = store_write(w->store, b->items, b->nitems,
+		    b->rejects, b->nrejects, wartad_now_ms(), &b->out, &b->res,
+		    &b->cause);
+		b->commit_us = wartad_mono_us() - t0;
+
+		while (write(w->efd, &one, sizeof one) == -1 && errno == EINTR)
+			;
+	}
+	return NULL;
+}
+
+/*
+ * The loop side of completion.  The order is the durability promise:
+ * the transaction has committed (the writer is done), then notifications
+ * are published, then acks and waiting replies are sent.  Nothing is
+ * notified or acknowledged before its commit.
+ */
+static void
+batch_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer *w = arg;
+	struct wartad *wd = w->wd;
+	struct batch *b = wd->busy;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof n) == -1 || b == NULL)
+		return;
+	wd->busy = NULL;
+	wd->st.commits++;
+	if (b->status == 0) {
+		if (b->res.last_seq > wd->last_seq)
+			wd->last_seq = b->res.last_seq;
+		wd->retain_more = b->res.more_retention;
+		if (b->res.removed)
+			log_debug("retention removed %" PRIu64 " events",
+			    b->res.removed);
+		/* 1. notify */
+		notify_publish_batch(wd, b);
+	} else {
+		/* Nothing of it was stored: ingest events are lost to the
+		   store, so count and log them; api clients hear it below. */
+		for (size_t i = 0; i < b->nitems; i++)
+			wd->st.rejected[REASON_UNAVAILABLE]++;
+		if (b->nitems)
+			ingest_log_reject(wd, REASON_UNAVAILABLE, b->cause, "");
+	}
+	for (size_t i = 0; i < b->nitems; i++)
+		if (b->status == 0 && b->items[i].duplicate)
+			wd->st.duplicates++;
+	/* 2. acks and the replies that waited for this commit */
+	api_complete(wd, b);
+
+	batch_reset(b);
+	wd->spare = b;
+	if (!wd->stopping && wd->retain_more)
+		wd->fill->retain = true;
+	batch_flush(wd);
+	if (!wd->stopping) {
+		ingest_resume(wd);
+		api_resume(wd);
+	} else if (wd->busy == NULL && !batch_pending(wd))
+		event_base_loopbreak(wd->base);
+}
+
+/* Start the writer thread, with the loop's signals blocked in it. */
+struct writer *
+writer_start(struct store *store, struct wartad *wd)
+{
+	struct writer *w = xcalloc(1, sizeof *w);
+	sigset_t all, old;
+	int rc;
+
+	w->store = store;
+	w->wd = wd;
+	pthread_mutex_init(&w->mtx, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatal("eventfd");
+	wd->ev_writer = event_new(wd->base, w->efd, EV_READ | EV_PERSIST,
+	    batch_done, w);
+	event_add(wd->ev_writer, NULL);
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errno = rc;
+		fatal("pthread_create");
+	}
+	return w;
+}
+
+/* Stop and join the writer; the loop has drained every batch. */
+void
+writer_stop(struct writer **wp)
+{
+	struct writer *w = *wp;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mtx);
+	w->stop = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mtx);
+	pthread_join(w->thread, NULL);
+	event_free(w->wd->ev_writer);
+	w->wd->ev_writer = NULL;
+	close(w->efd);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mtx);
+	free(w);
+	*wp = NULL;
+}
+
+/* Set up the two batches. */
+void
+batch_init(struct wartad *wd)
+{
+	wd->fill = batch_new();
+	wd->spare = batch_new();
+	wd->busy = NULL;
+}
+
+/* Free the batches at exit. */
+void
+batch_free_all(struct wartad *wd)
+{
+	batch_free(&wd->fill);
+	batch_free(&wd->spare);
+	batch_free(&wd->busy);
+}
+
+/* Whether a batch has anything for the store. */
+bool
+batch_has_writes(const struct batch *b)
+{
+	return b->nitems > 0 || b->nrejects > 0 || b->retain;
+}
+
+/* Whether work is waiting for a commit: replies must queue behind it. */
+bool
+batch_pending(const struct wartad *wd)
+{
+	return wd->busy != NULL || wd->fill->nitems > 0 ||
+	    wd->fill->nrejects > 0 || wd->fill->npend > 0;
+}
+
+/* Whether the filling batch is at its cap. */
+bool
+batch_full(const struct wartad *wd)
+{
+	const struct batch *b = wd->fill;
+
+	return b->nitems + b->nrejects + b->npend >= wd->cfg->batch_max ||
+	    b->arena.used >= WARTA_BATCH_BYTES;
+}
+
+/* Make room for one more element of a growable array. */
+static void *
+batch_grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : 256;
+	return xreallocarray(arr, *cap, size);
+}
+
+/* Add a valid event; its bytes are copied into the batch. */
+struct store_item *
+batch_add_item(struct wartad *wd, const struct event *ev, int64_t received_at)
+{
+	struct batch *b = wd->fill;
+	struct store_item *it;
+	msgpack_packer pk;
+	const char *type = ev->h->type;
+	char *topic;
+	size_t tl = strlen(type);
+
+	b->items = batch_grow(b->items, b->nitems, &b->items_cap,
+	    sizeof *b->items);
+	it = &b->items[b->nitems++];
+	memset(it, 0, sizeof *it);
+	it->type = type;
+	it->id = arena_dup(&b->arena, ev->id, ev->id_len);
+	it->id_len = ev->id_len;
+	if (ev->msg_id != NULL) {
+		it->msg_id = arena_dup(&b->arena, ev->msg_id, ev->msg_id_len);
+		it->msg_id_len = ev->msg_id_len;
+	}
+	memcpy(it->country, ev->country, 2);
+	it->sort_time = ev->sort_time;
+	it->received_at = received_at;
+
+	/* <type>.<country>.<action> */
+	it->topic_len = tl + 4 + ev->action_len;
+	topic = arena_alloc(&b->arena, it->topic_len);
+	memcpy(topic, type, tl);
+	topic[tl] = '.';
+	memcpy(topic + tl + 1, ev->country, 2);
+	topic[tl + 3] = '.';
+	memcpy(topic + tl + 4, ev->action, ev->action_len);
+	it->topic = topic;
+
+	wd->scratch.size = 0;
+	msgpack_packer_init(&pk, &wd->scratch, msgpack_sbuffer_write);
+	schema_encode_event(ev, &pk);
+	it->event = arena_dup(&b->arena, wd->scratch.data, wd->scratch.size);
+	it->event_len = wd->scratch.size;
+	return it;
+}
+
+/* Keep a rejected ingest message (section 10: the topic as UTF-8 with
+ * invalid bytes replaced, the first 4096 bytes of the body). */
+void
+batch_add_reject(struct wartad *wd, int64_t received_at, enum reason reason,
+    const char *detail, const void *topic, size_t topic_len,
+    const void *body, size_t body_len, uint64_t size)
+{
+	struct batch *b = wd->fill;
+	struct store_reject *rj;
+
+	if (wd->cfg->max_rejects == 0)
+		return;
+	b->rejects = batch_grow(b->rejects, b->nrejects, &b->rejects_cap,
+	    sizeof *b->rejects);
+	rj = &b->rejects[b->nrejects++];
+	rj->received_at = received_at;
+	rj->reason = reason;
+	rj->topic = arena_dup(&b->arena, topic, topic_len);
+	rj->topic_len = topic_len;
+	rj->detail = arena_dup(&b->arena, detail, strlen(detail) + 1);
+	rj->size = size;
+	if (body_len > 4096)
+		body_len = 4096;
+	rj->body = arena_dup(&b->arena, body, body_len);
+	rj->body_len = body_len;
+}
+
+/* Queue a reply behind the filling batch. */
+struct pending *
+batch_add_pending(struct wartad *wd)
+{
+	struct batch *b = wd->fill;
+	struct pending *p;
+
+	b->pend = batch_grow(b->pend, b->npend, &b->pend_cap, sizeof *b->pend);
+	p = &b->pend[b->npend++];
+	memset(p, 0, sizeof *p);
+	p->item = -1;
+	return p;
+}
+
+/*
+ * Hand the filling batch to the writer if it is idle and there is
+ * something to store.  A batch of replies only (reads queued behind a
+ * commit that has now happened) is answered at once.
+ */
+void
+batch_flush(struct wartad *wd)
+{
+	struct writer *w = wd->writer;
+	struct batch *b = wd->fill;
+
+	if (wd->busy != NULL)
+		return;
+	if (!batch_has_writes(b)) {
+		if (b->npend > 0) {
+			api_complete(wd, b);
+			batch_reset(b);
+		}
+		return;
+	}
+	wd->busy = b;
+	wd->fill = wd->spare;
+	wd->spare = NULL;
+	pthread_mutex_lock(&w->mtx);
+	w->job = b;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mtx);
+}

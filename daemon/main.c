@@ -1,0 +1,279 @@
+/*
+ * main.c — wartad: start-up, the event loop, signals, shutdown.
+ *
+ * One libevent loop owns the three ZeroMQ sockets through their ZMQ_FD
+ * descriptors, the writer's completion eventfd, the heartbeat and a one
+ * second tick.  The writer thread (batch.c) is the only other thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+#include <zmq.h>
+
+#include "daemon/config.h"
+#include "daemon/log.h"
+#include "daemon/wartad.h"
+#include "daemon/xmalloc.h"
+
+#define EX_UNAVAILABLE_CODE	69
+#define EX_IOERR_CODE		74
+
+/* Wall-clock Unix milliseconds. */
+int64_t
+wartad_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Monotonic microseconds, for durations. */
+int64_t
+wartad_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * After a send, a socket's ZMQ_FD may have consumed the edge that said it
+ * is readable: check ZMQ_EVENTS and run its reader if so.
+ */
+void
+wartad_kick(struct wartad *wd, void *sock, struct event *ev)
+{
+	int events = 0;
+	size_t len = sizeof events;
+
+	if (sock == NULL || ev == NULL || wd->stopping)
+		return;
+	if (zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len) == 0 &&
+	    (events & ZMQ_POLLIN))
+		event_active(ev, EV_READ, 0);
+}
+
+/* SIGTERM, SIGINT: commit what is pending, then leave the loop. */
+static void
+wartad_on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct wartad *wd = arg;
+
+	if (wd->stopping)
+		return;
+	log_info("signal %d: committing what is pending and stopping",
+	    (int)sig);
+	sd_notify(0, "STOPPING=1");
+	wd->stopping = true;
+	wd->fill->retain = false;
+	batch_flush(wd);
+	if (wd->busy == NULL && !batch_pending(wd))
+		event_base_loopbreak(wd->base);
+}
+
+/* SIGHUP: nothing to reload yet but the log level's flags. */
+static void
+wartad_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	log_info("SIGHUP: configuration reload is not supported yet; "
+	    "restart to apply changes");
+}
+
+/* Every heartbeat_ms: `_sys.heartbeat`. */
+static void
+wartad_on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	notify_heartbeat(arg);
+}
+
+/* Every second: flush reject log counts, take a retention step. */
+static void
+wartad_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct wartad *wd = arg;
+
+	ingest_log_flush(wd, wartad_now_ms());
+	if (wd->stopping)
+		return;
+	if (wd->cfg->max_events || wd->cfg->max_age_days) {
+		wd->fill->retain = true;
+		batch_flush(wd);
+	}
+}
+
+/* Hold the data directory against a second wartad. */
+static int
+wartad_lock(const char *dir, char **cause)
+{
+	char *path;
+	int fd;
+
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		xasprintf(cause, "store %s: cannot create: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	xasprintf(&path, "%s/wartad.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		xasprintf(cause, "store %s: cannot open %s: %s", dir, path,
+		    strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+
+		if (n > 0)
+			pid[strcspn(pid, "\n")] = '\0';
+		xasprintf(cause, "store %s is held by another running wartad%s%s",
+		    dir, n > 0 ? " (pid " : "", n > 0 ? pid : "");
+		if (n > 0) {
+			char *c2;
+
+			xasprintf(&c2, "%s)", *cause);
+			free(*cause);
+			*cause = c2;
+		}
+		close(fd);
+		free(path);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%ld\n", (long)getpid());
+	free(path);
+	return fd;
+}
+
+/* Add a persistent timer. */
+static struct event *
+wartad_timer(struct wartad *wd, uint64_t ms, event_callback_fn cb)
+{
+	struct event *ev = event_new(wd->base, -1, EV_PERSIST, cb, wd);
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	event_add(ev, &tv);
+	return ev;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct config cfg;
+	static struct wartad wd;
+	struct store_opts so;
+	char *cause = NULL;
+	int lockfd, rc, sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+
+	config_defaults(&cfg);
+	log_init(LOG_LVL_INFO);
+	rc = config_from_args(&cfg, argc, argv, &cause);
+	if (rc == 1)
+		return 0;
+	if (rc == -1) {
+		fprintf(stderr, "wartad: %s\n", cause);
+		return EX_CONFIG_CODE;
+	}
+	if (cfg.check_only) {
+		printf("wartad: configuration OK\n");
+		return 0;
+	}
+	{
+		int level = cfg.log_level + cfg.verbose;
+
+		log_init(level > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : level);
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	wd.cfg = &cfg;
+	wd.started_ms = wartad_now_ms();
+	msgpack_sbuffer_init(&wd.scratch);
+	msgpack_sbuffer_init(&wd.reply);
+
+	if ((lockfd = wartad_lock(cfg.data_dir, &cause)) == -1) {
+		log_error("%s", cause);
+		return EX_IOERR_CODE;
+	}
+	memset(&so, 0, sizeof so);
+	so.dir = cfg.data_dir;
+	so.map_size = cfg.map_size_mb << 20;
+	so.max_map_size = cfg.max_map_size_mb << 20;
+	so.sync = cfg.sync;
+	so.max_events = cfg.max_events;
+	so.max_age_ms = cfg.max_age_days * 86400000;
+	so.max_rejects = cfg.max_rejects;
+	if (store_open(&wd.store, &so, &cause) == -1) {
+		log_error("%s", cause);
+		return EX_IOERR_CODE;
+	}
+	wd.last_seq = store_last_seq(wd.store);
+	log_info("wartad %s: store %s opened, last seq %" PRIu64,
+	    WARTA_VERSION, cfg.data_dir, wd.last_seq);
+	if (!cfg.sync)
+		log_warnx("store: sync = no: commits are not fsync'd; a power "
+		    "loss or kernel crash can lose acknowledged events");
+
+	if ((wd.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((wd.zctx = zmq_ctx_new()) == NULL)
+		fatalx("zmq_ctx_new: %s", zmq_strerror(errno));
+	batch_init(&wd);
+	wd.writer = writer_start(wd.store, &wd);
+
+	if (ingest_open(&wd, &cause) == -1 || notify_open(&wd, &cause) == -1 ||
+	    api_open(&wd, &cause) == -1) {
+		log_error("%s", cause);
+		return EX_UNAVAILABLE_CODE;
+	}
+	for (int i = 0; i < 3; i++) {
+		wd.ev_sig[i] = evsignal_new(wd.base, sigs[i], i < 2 ?
+		    wartad_on_stop : wartad_on_hup, &wd);
+		event_add(wd.ev_sig[i], NULL);
+	}
+	wd.ev_heartbeat = wartad_timer(&wd, cfg.heartbeat_ms,
+	    wartad_on_heartbeat);
+	wd.ev_tick = wartad_timer(&wd, 1000, wartad_on_tick);
+
+	log_info("ingest: bound %s", cfg.ingest_bind);
+	log_info("notify: bound %s", cfg.notify_bind);
+	log_info("api: bound %s", cfg.api_bind);
+	log_info("security: CURVE is off, traffic is plaintext; the default "
+	    "endpoints are loopback only");
+	sd_notify(0, "READY=1");
+
+	event_base_dispatch(wd.base);
+
+	/* Every batch has committed, been notified and acknowledged. */
+	writer_stop(&wd.writer);
+	ingest_close(&wd);
+	api_close(&wd);
+	notify_close(&wd);
+	zmq_ctx_term(wd.zctx);
+	for (int i = 0; i < 3; i++)
+		event_free(wd.ev_sig[i]);
+	event_free(wd.ev_heartbeat);
+	event_free(wd.ev_tick);
+	event_base_free(wd.base);
+	batch_free_all(&wd);
+	log_info("stopped at seq %" PRIu64, wd.last_seq);
+	store_close(&wd.store);
+	close(lockfd);
+	msgpack_sbuffer_destroy(&wd.scratch);
+	msgpack_sbuffer_destroy(&wd.reply);
+	config_free(&cfg);
+	return 0;
+}

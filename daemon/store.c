@@ -1,0 +1,1085 @@
+/*
+ * store.c — the LMDB store: append, index, dedupe, retention, reads.
+ */
+#include "daemon/store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+#include <zlib.h>
+
+#include "daemon/log.h"
+#include "daemon/xmalloc.h"
+#include "schema/mp.h"
+
+#define STORE_FORMAT		1	/* record format byte */
+#define STORE_REC_HDR		5	/* crc32 + format */
+#define STORE_KEY_MAX		200	/* type + NUL + id, msg_id */
+#define STORE_RETAIN_STEP	2048	/* events removed per transaction */
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 events, history, latest, timeidx, msgids, rejects, meta;
+	char		*dir;
+	struct store_opts opts;
+	uint64_t	 map_size;
+	/* Writer thread state. */
+	uint64_t	 last_seq;
+	uint64_t	 last_reject;
+	bool		 full;
+	/* Loop thread: the read transaction, reset between uses. */
+	MDB_txn		*rtxn;
+	bool		 rtxn_live;
+	uint64_t	 corrupt;
+	/* Readers hold it shared; the writer holds it alone to grow the map,
+	   which LMDB allows only with no transaction live. */
+	pthread_rwlock_t resize_lock;
+};
+
+/* Store v as 8 bytes big-endian, so keys sort numerically. */
+static void
+store_put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+/* Read 8 bytes big-endian. */
+static uint64_t
+store_get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* A signed time as a key that sorts in numeric order. */
+static uint64_t
+store_time_key(int64_t t)
+{
+	return (uint64_t)t ^ (UINT64_C(1) << 63);
+}
+
+/* The checksum of a record's format byte and payload. */
+static uint32_t
+store_crc(const uint8_t *p, size_t len)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+
+	while (len > 0) {
+		uInt n = len > UINT_MAX ? UINT_MAX : (uInt)len;
+
+		crc = crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return (uint32_t)crc;
+}
+
+/* Write a record header before payload[0..len) already in place at
+ * rec + STORE_REC_HDR. */
+static void
+store_seal(uint8_t *rec, size_t payload_len)
+{
+	uint32_t crc;
+
+	rec[4] = STORE_FORMAT;
+	crc = store_crc(rec + 4, payload_len + 1);
+	rec[0] = (uint8_t)crc;
+	rec[1] = (uint8_t)(crc >> 8);
+	rec[2] = (uint8_t)(crc >> 16);
+	rec[3] = (uint8_t)(crc >> 24);
+}
+
+/* Verify a record; 0 and the payload, or -1. */
+static int
+store_open_record(const MDB_val *v, const uint8_t **payload, size_t *len)
+{
+	const uint8_t *p = v->mv_data;
+	uint32_t want;
+
+	if (v->mv_size < STORE_REC_HDR || p[4] != STORE_FORMAT)
+		return -1;
+	want = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+	if (store_crc(p + 4, v->mv_size - 4) != want)
+		return -1;
+	*payload = p + STORE_REC_HDR;
+	*len = v->mv_size - STORE_REC_HDR;
+	return 0;
+}
+
+/* Build the entity key type "\0" id; returns its length. */
+static size_t
+store_entity_key(uint8_t *key, const char *type, const char *id, size_t id_len)
+{
+	size_t tl = strlen(type);
+
+	memcpy(key, type, tl);
+	key[tl] = '\0';
+	memcpy(key + tl + 1, id, id_len);
+	return tl + 1 + id_len;
+}
+
+/* Build the time index key type "\0" time seq; returns its length. */
+static size_t
+store_time_idx_key(uint8_t *key, const char *type, int64_t t, uint64_t seq)
+{
+	size_t tl = strlen(type);
+
+	memcpy(key, type, tl);
+	key[tl] = '\0';
+	store_put_be64(key + tl + 1, store_time_key(t));
+	store_put_be64(key + tl + 9, seq);
+	return tl + 17;
+}
+
+/* Format an LMDB error for a cause string. */
+static char *
+store_cause(const struct store *s, const char *what, int rc)
+{
+	char *cause;
+
+	xasprintf(&cause, "store %s: %s: %s", s->dir, what, mdb_strerror(rc));
+	return cause;
+}
+
+/* Read a u64 from meta, 0 when absent. */
+static int
+store_meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *v)
+{
+	MDB_val k = { strlen(key), (void *)key }, d;
+	int rc;
+
+	*v = 0;
+	rc = mdb_get(txn, dbi, &k, &d);
+	if (rc == MDB_NOTFOUND)
+		return MDB_NOTFOUND;
+	if (rc != 0)
+		return rc;
+	if (d.mv_size != 8)
+		return MDB_CORRUPTED;
+	*v = store_get_be64(d.mv_data);
+	return 0;
+}
+
+/* Write a u64 to meta. */
+static int
+store_meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v)
+{
+	uint8_t buf[8];
+	MDB_val k = { strlen(key), (void *)key }, d = { 8, buf };
+
+	store_put_be64(buf, v);
+	return mdb_put(txn, dbi, &k, &d, 0);
+}
+
+/* Open every named database and check the version, in one transaction. */
+static int
+store_init_dbs(struct store *s, char **cause)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, d;
+	uint64_t version;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		*cause = store_cause(s, "cannot begin a transaction", rc);
+		return -1;
+	}
+	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
+	    (rc = mdb_dbi_open(txn, "events", MDB_CREATE, &s->events)) ||
+	    (rc = mdb_dbi_open(txn, "history",
+	    MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &s->history)) ||
+	    (rc = mdb_dbi_open(txn, "latest", MDB_CREATE, &s->latest)) ||
+	    (rc = mdb_dbi_open(txn, "timeidx", MDB_CREATE, &s->timeidx)) ||
+	    (rc = mdb_dbi_open(txn, "msgids", MDB_CREATE, &s->msgids)) ||
+	    (rc = mdb_dbi_open(txn, "rejects", MDB_CREATE, &s->rejects))) {
+		mdb_txn_abort(txn);
+		*cause = store_cause(s, "cannot open its databases "
+		    "(is it a warta store?)", rc);
+		return -1;
+	}
+
+	rc = store_meta_get(txn, s->meta, "version", &version);
+	if (rc == MDB_NOTFOUND) {
+		MDB_stat st;
+
+		mdb_stat(txn, s->events, &st);
+		if (st.ms_entries != 0) {
+			mdb_txn_abort(txn);
+			xasprintf(cause, "store %s has events but no version "
+			    "record: it was not written by wartad; move it "
+			    "aside", s->dir);
+			return -1;
+		}
+		version = STORE_VERSION;
+		rc = store_meta_put(txn, s->meta, "version", version);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		*cause = store_cause(s, "cannot read its version", rc);
+		return -1;
+	}
+	if (version != STORE_VERSION) {
+		mdb_txn_abort(txn);
+		xasprintf(cause, "store %s has format version %" PRIu64
+		    ", this wartad reads version %d only; run a wartad that "
+		    "matches it, or move the store aside", s->dir, version,
+		    STORE_VERSION);
+		return -1;
+	}
+
+	/* The last seq survives retention emptying the log. */
+	store_meta_get(txn, s->meta, "last_seq", &s->last_seq);
+	if ((rc = mdb_cursor_open(txn, s->events, &cur)) == 0) {
+		if (mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 &&
+		    k.mv_size == 8 && store_get_be64(k.mv_data) > s->last_seq)
+			s->last_seq = store_get_be64(k.mv_data);
+		mdb_cursor_close(cur);
+	}
+	store_meta_get(txn, s->meta, "last_reject", &s->last_reject);
+
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		*cause = store_cause(s, "cannot commit", rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the environment. */
+int
+store_open(struct store **sp, const struct store_opts *opts, char **cause)
+{
+	struct store *s;
+	unsigned int flags = MDB_NORDAHEAD;
+	int rc;
+
+	*sp = NULL;
+	if (mkdir(opts->dir, 0750) == -1 && errno != EEXIST) {
+		xasprintf(cause, "store %s: cannot create: %s", opts->dir,
+		    strerror(errno));
+		return -1;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->dir = xstrdup(opts->dir);
+	s->opts = *opts;
+	s->opts.dir = s->dir;
+	s->map_size = opts->map_size;
+	pthread_rwlock_init(&s->resize_lock, NULL);
+
+	if (!opts->sync)
+		flags |= MDB_NOSYNC;
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) != 0) {
+		*cause = store_cause(s, "cannot set up LMDB", rc);
+		goto fail;
+	}
+	if ((rc = mdb_env_open(s->env, s->dir, flags, 0640)) != 0) {
+		if (rc == MDB_INVALID || rc == MDB_CORRUPTED ||
+		    rc == MDB_VERSION_MISMATCH)
+			xasprintf(cause, "store %s/data.mdb is damaged or not "
+			    "an LMDB file (%s): restore it from a backup, or "
+			    "move the directory aside to start empty", s->dir,
+			    mdb_strerror(rc));
+		else
+			*cause = store_cause(s, "cannot open", rc);
+		goto fail;
+	}
+	{
+		MDB_envinfo info;
+
+		/* An existing store may be larger than the configured map. */
+		mdb_env_info(s->env, &info);
+		s->map_size = info.me_mapsize;
+	}
+	if (store_init_dbs(s, cause) == -1)
+		goto fail;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn)) != 0) {
+		*cause = store_cause(s, "cannot begin a read transaction", rc);
+		goto fail;
+	}
+	mdb_txn_reset(s->rtxn);
+	*sp = s;
+	return 0;
+
+fail:
+	if (s->env)
+		mdb_env_close(s->env);
+	pthread_rwlock_destroy(&s->resize_lock);
+	free(s->dir);
+	free(s);
+	return -1;
+}
+
+/* Close the environment. */
+void
+store_close(struct store **sp)
+{
+	struct store *s = *sp;
+
+	if (s == NULL)
+		return;
+	if (s->rtxn)
+		mdb_txn_abort(s->rtxn);
+	mdb_env_close(s->env);
+	pthread_rwlock_destroy(&s->resize_lock);
+	free(s->dir);
+	free(s);
+	*sp = NULL;
+}
+
+/* The last seq given. */
+uint64_t
+store_last_seq(const struct store *s)
+{
+	return s->last_seq;
+}
+
+/* Whether the last write failed for space. */
+bool
+store_full(const struct store *s)
+{
+	return __atomic_load_n(&s->full, __ATOMIC_RELAXED);
+}
+
+/* Records found corrupt. */
+uint64_t
+store_corrupt_count(const struct store *s)
+{
+	return s->corrupt;
+}
+
+/*
+ * Find key's value in a MessagePack map whose keys are strings.  The map is
+ * our own, verified by checksum, but the walk is bounded all the same.
+ */
+int
+store_body_field(const uint8_t *map, size_t len, const char *key,
+    const uint8_t **val, size_t *vlen)
+{
+	struct mp_reader r;
+	struct mp_obj o, k;
+
+	mp_reader_init(&r, map, len);
+	if (mp_read(&r, &o) == -1 || o.type != MP_MAP)
+		return -1;
+	for (uint32_t i = 0; i < o.v.n; i++) {
+		const uint8_t *kstart = r.p;
+
+		if (mp_read(&r, &k) == -1)
+			return -1;
+		if (k.type == MP_ARRAY || k.type == MP_MAP) {
+			r.p = kstart;
+			if (mp_skip(&r) == -1)
+				return -1;
+		} else if (k.type == MP_STR && mp_str_eq(&k, key)) {
+			const uint8_t *start = r.p;
+
+			if (mp_skip(&r) == -1)
+				return -1;
+			*val = start;
+			*vlen = (size_t)(r.p - start);
+			return 0;
+		}
+		if (mp_skip(&r) == -1)
+			return -1;
+	}
+	return -1;
+}
+
+/* A string field of a map, or -1. */
+static int
+store_body_str(const uint8_t *map, size_t len, const char *key,
+    const char **s, size_t *slen)
+{
+	const uint8_t *v;
+	size_t vlen;
+	struct mp_reader r;
+	struct mp_obj o;
+
+	if (store_body_field(map, len, key, &v, &vlen) == -1)
+		return -1;
+	mp_reader_init(&r, v, vlen);
+	if (mp_read(&r, &o) == -1 || o.type != MP_STR)
+		return -1;
+	*s = o.v.str.ptr;
+	*slen = o.v.str.len;
+	return 0;
+}
+
+/* Delete one event and its index entries (retention). */
+static int
+store_remove_event(struct store *s, MDB_txn *txn, MDB_cursor *cur,
+    const MDB_val *k, const MDB_val *d)
+{
+	const uint8_t *body, *ev;
+	size_t blen, evlen, id_len, msg_len, tlen;
+	const char *topic, *id, *msg_id, *dot;
+	uint8_t key[STORE_KEY_MAX + 20], seqbuf[8];
+	char type[32];
+	uint64_t seq = store_get_be64(k->mv_data);
+	MDB_val kk, dd;
+	int rc;
+
+	if (store_open_record(d, &body, &blen) == -1 ||
+	    store_body_str(body, blen, "topic", &topic, &tlen) == -1 ||
+	    store_body_field(body, blen, "event", &ev, &evlen) == -1 ||
+	    store_body_str(ev, evlen, "id", &id, &id_len) == -1 ||
+	    (dot = memchr(topic, '.', tlen)) == NULL ||
+	    (size_t)(dot - topic) >= sizeof type || id_len > SCHEMA_ID_MAX) {
+		/* Remove the damaged record all the same: retention must go
+		   on, and its index entries then point at nothing. */
+		s->corrupt++;
+		log_error("store: event %" PRIu64 " is corrupt (checksum or "
+		    "format); removing it by retention", seq);
+		return mdb_cursor_del(cur, 0);
+	}
+	memcpy(type, topic, (size_t)(dot - topic));
+	type[dot - topic] = '\0';
+	store_put_be64(seqbuf, seq);
+
+	kk.mv_size = store_entity_key(key, type, id, id_len);
+	kk.mv_data = key;
+	dd.mv_size = 8;
+	dd.mv_data = seqbuf;
+	rc = mdb_del(txn, s->history, &kk, &dd);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (mdb_get(txn, s->latest, &kk, &dd) == 0 && dd.mv_size == 18 &&
+	    store_get_be64(dd.mv_data) == seq) {
+		/* Oldest first: the entity's latest going means all of it
+		   has gone. */
+		int64_t t = (int64_t)store_get_be64((uint8_t *)dd.mv_data + 8);
+		uint8_t tkey[STORE_KEY_MAX + 20];
+		MDB_val tk;
+
+		tk.mv_size = store_time_idx_key(tkey, type, t, seq);
+		tk.mv_data = tkey;
+		if ((rc = mdb_del(txn, s->timeidx, &tk, NULL)) != 0 &&
+		    rc != MDB_NOTFOUND)
+			return rc;
+		if ((rc = mdb_del(txn, s->latest, &kk, NULL)) != 0)
+			return rc;
+	}
+	if (store_body_str(ev, evlen, "msg_id", &msg_id, &msg_len) == 0 &&
+	    msg_len > 0 && msg_len <= SCHEMA_MSGID_MAX) {
+		kk.mv_size = msg_len;
+		kk.mv_data = (void *)msg_id;
+		if (mdb_get(txn, s->msgids, &kk, &dd) == 0 &&
+		    dd.mv_size == 8 && store_get_be64(dd.mv_data) == seq &&
+		    (rc = mdb_del(txn, s->msgids, &kk, NULL)) != 0)
+			return rc;
+	}
+	return mdb_cursor_del(cur, 0);
+}
+
+/* Remove the oldest events beyond max_events or max_age, a bounded step. */
+static int
+store_retain(struct store *s, MDB_txn *txn, int64_t now_ms,
+    struct store_result *res)
+{
+	MDB_cursor *cur;
+	MDB_val k, d;
+	MDB_stat st;
+	uint64_t count, removed = 0;
+	int rc;
+
+	if (s->opts.max_events == 0 && s->opts.max_age_ms == 0)
+		return 0;
+	if ((rc = mdb_stat(txn, s->events, &st)) != 0)
+		return rc;
+	count = st.ms_entries;
+	if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0)
+		return rc;
+	while (removed < STORE_RETAIN_STEP) {
+		const uint8_t *body, *v;
+		size_t blen, vlen;
+		bool old = false;
+
+		if ((rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST)) != 0)
+			break;
+		if (s->opts.max_age_ms &&
+		    store_open_record(&d, &body, &blen) == 0 &&
+		    store_body_field(body, blen, "received_at", &v, &vlen) == 0) {
+			struct mp_reader r;
+			struct mp_obj o;
+			int64_t at = INT64_MAX;
+
+			mp_reader_init(&r, v, vlen);
+			if (mp_read(&r, &o) == 0)
+				at = o.type == MP_UINT ? (int64_t)o.v.u : o.v.i;
+			old = at < now_ms - (int64_t)s->opts.max_age_ms;
+		}
+		if (!(s->opts.max_events && count > s->opts.max_events) && !old)
+			break;
+		if ((rc = store_remove_event(s, txn, cur, &k, &d)) != 0) {
+			mdb_cursor_close(cur);
+			return rc;
+		}
+		count--;
+		removed++;
+	}
+	mdb_cursor_close(cur);
+	res->removed = removed;
+	res->more_retention = removed == STORE_RETAIN_STEP;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Append the notification body of item to out. */
+static void
+store_encode_body(struct store_item *it, msgpack_sbuffer *out)
+{
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	it->body_off = out->size;
+	msgpack_pack_map(&pk, 4);
+	msgpack_pack_str_with_body(&pk, "seq", 3);
+	msgpack_pack_uint64(&pk, it->seq);
+	msgpack_pack_str_with_body(&pk, "received_at", 11);
+	msgpack_pack_int64(&pk, it->received_at);
+	msgpack_pack_str_with_body(&pk, "topic", 5);
+	msgpack_pack_str_with_body(&pk, it->topic, it->topic_len);
+	msgpack_pack_str_with_body(&pk, "event", 5);
+	msgpack_sbuffer_write(out, (const char *)it->event, it->event_len);
+	it->body_len = out->size - it->body_off;
+}
+
+/* Store one event: dedupe, append, index. */
+static int
+store_put_item(struct store *s, MDB_txn *txn, struct store_item *it,
+    msgpack_sbuffer *out)
+{
+	uint8_t key[STORE_KEY_MAX + 20], seqbuf[8], lat[18];
+	MDB_val k, d;
+	int rc;
+
+	it->duplicate = false;
+	if (it->msg_id != NULL) {
+		k.mv_size = it->msg_id_len;
+		k.mv_data = (void *)it->msg_id;
+		rc = mdb_get(txn, s->msgids, &k, &d);
+		if (rc == 0 && d.mv_size == 8) {
+			it->duplicate = true;
+			it->seq = store_get_be64(d.mv_data);
+			return 0;
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+	}
+
+	it->seq = s->last_seq + 1;
+	store_encode_body(it, out);
+	store_put_be64(seqbuf, it->seq);
+
+	/* The log: append-only, the record written in place. */
+	k.mv_size = 8;
+	k.mv_data = seqbuf;
+	d.mv_size = STORE_REC_HDR + it->body_len;
+	if ((rc = mdb_put(txn, s->events, &k, &d,
+	    MDB_RESERVE | MDB_APPEND)) != 0)
+		return rc;
+	memcpy((uint8_t *)d.mv_data + STORE_REC_HDR,
+	    out->data + it->body_off, it->body_len);
+	store_seal(d.mv_data, it->body_len);
+
+	/* History and latest state of (type, id). */
+	k.mv_size = store_entity_key(key, it->type, it->id, it->id_len);
+	k.mv_data = key;
+	d.mv_size = 8;
+	d.mv_data = seqbuf;
+	if ((rc = mdb_put(txn, s->history, &k, &d, 0)) != 0)
+		return rc;
+	if ((rc = mdb_get(txn, s->latest, &k, &d)) == 0 && d.mv_size == 18) {
+		uint8_t tkey[STORE_KEY_MAX + 20];
+		MDB_val tk;
+
+		tk.mv_size = store_time_idx_key(tkey, it->type,
+		    (int64_t)store_get_be64((uint8_t *)d.mv_data + 8),
+		    store_get_be64(d.mv_data));
+		tk.mv_data = tkey;
+		if ((rc = mdb_del(txn, s->timeidx, &tk, NULL)) != 0 &&
+		    rc != MDB_NOTFOUND)
+			return rc;
+	} else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	store_put_be64(lat, it->seq);
+	store_put_be64(lat + 8, (uint64_t)it->sort_time);
+	memcpy(lat + 16, it->country, 2);
+	d.mv_size = sizeof lat;
+	d.mv_data = lat;
+	if ((rc = mdb_put(txn, s->latest, &k, &d, 0)) != 0)
+		return rc;
+
+	k.mv_size = store_time_idx_key(key, it->type, it->sort_time, it->seq);
+	d.mv_size = 2;
+	d.mv_data = it->country;
+	if ((rc = mdb_put(txn, s->timeidx, &k, &d, 0)) != 0)
+		return rc;
+
+	if (it->msg_id != NULL) {
+		k.mv_size = it->msg_id_len;
+		k.mv_data = (void *)it->msg_id;
+		d.mv_size = 8;
+		d.mv_data = seqbuf;
+		if ((rc = mdb_put(txn, s->msgids, &k, &d, 0)) != 0)
+			return rc;
+	}
+	s->last_seq = it->seq;
+	return 0;
+}
+
+/* Keep one reject, trimming the oldest beyond max_rejects. */
+static int
+store_put_reject(struct store *s, MDB_txn *txn, const struct store_reject *rj,
+    msgpack_sbuffer *tmp)
+{
+	msgpack_packer pk;
+	uint8_t nbuf[8];
+	MDB_val k, d;
+	uint64_t n;
+	const char *reason = schema_reason_name(rj->reason);
+	int rc;
+
+	if (s->opts.max_rejects == 0)
+		return 0;
+	n = s->last_reject + 1;
+	tmp->size = 0;
+	msgpack_packer_init(&pk, tmp, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 7);
+	msgpack_pack_str_with_body(&pk, "n", 1);
+	msgpack_pack_uint64(&pk, n);
+	msgpack_pack_str_with_body(&pk, "received_at", 11);
+	msgpack_pack_int64(&pk, rj->received_at);
+	msgpack_pack_str_with_body(&pk, "topic", 5);
+	msgpack_pack_str_with_body(&pk, rj->topic, rj->topic_len);
+	msgpack_pack_str_with_body(&pk, "reason", 6);
+	msgpack_pack_str_with_body(&pk, reason, strlen(reason));
+	msgpack_pack_str_with_body(&pk, "detail", 6);
+	msgpack_pack_str_with_body(&pk, rj->detail, strlen(rj->detail));
+	msgpack_pack_str_with_body(&pk, "size", 4);
+	msgpack_pack_uint64(&pk, rj->size);
+	msgpack_pack_str_with_body(&pk, "body", 4);
+	msgpack_pack_bin_with_body(&pk, rj->body, rj->body_len);
+
+	store_put_be64(nbuf, n);
+	k.mv_size = 8;
+	k.mv_data = nbuf;
+	d.mv_size = STORE_REC_HDR + tmp->size;
+	if ((rc = mdb_put(txn, s->rejects, &k, &d,
+	    MDB_RESERVE | MDB_APPEND)) != 0)
+		return rc;
+	memcpy((uint8_t *)d.mv_data + STORE_REC_HDR, tmp->data, tmp->size);
+	store_seal(d.mv_data, tmp->size);
+	s->last_reject = n;
+
+	if (n > s->opts.max_rejects) {
+		store_put_be64(nbuf, n - s->opts.max_rejects);
+		rc = mdb_del(txn, s->rejects, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	return 0;
+}
+
+/* Grow the map after MDB_MAP_FULL, if the config allows; true if grown. */
+static bool
+store_grow(struct store *s)
+{
+	uint64_t max = s->opts.max_map_size, next;
+	int rc;
+
+	if (max <= s->map_size)
+		return false;
+	next = s->map_size * 2;
+	if (next > max)
+		next = max;
+	pthread_rwlock_wrlock(&s->resize_lock);
+	rc = mdb_env_set_mapsize(s->env, next);
+	pthread_rwlock_unlock(&s->resize_lock);
+	if (rc != 0) {
+		log_error("store: cannot grow the map to %" PRIu64 " MiB: %s",
+		    next >> 20, mdb_strerror(rc));
+		return false;
+	}
+	log_info("store: map full at %" PRIu64 " MiB, grown to %" PRIu64
+	    " MiB (max_map_size_mb = %" PRIu64 ")", s->map_size >> 20,
+	    next >> 20, max >> 20);
+	s->map_size = next;
+	return true;
+}
+
+/* One attempt at the whole batch in one transaction. */
+static int
+store_write_txn(struct store *s, struct store_item *items, size_t nitems,
+    const struct store_reject *rejects, size_t nrejects, int64_t now_ms,
+    msgpack_sbuffer *out, struct store_result *res, const char **what)
+{
+	MDB_txn *txn;
+	msgpack_sbuffer tmp;
+	uint64_t last_seq = s->last_seq, last_reject = s->last_reject;
+	size_t out_size = out->size;
+	int rc;
+
+	*what = "cannot begin a write transaction";
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return rc;
+	msgpack_sbuffer_init(&tmp);
+	*what = "cannot store an event";
+	for (size_t i = 0; i < nitems; i++)
+		if ((rc = store_put_item(s, txn, &items[i], out)) != 0)
+			goto abort;
+	*what = "cannot store a reject";
+	for (size_t i = 0; i < nrejects; i++)
+		if ((rc = store_put_reject(s, txn, &rejects[i], &tmp)) != 0)
+			goto abort;
+	*what = "cannot remove old events";
+	if ((rc = store_retain(s, txn, now_ms, res)) != 0)
+		goto abort;
+	*what = "cannot write metadata";
+	if ((s->last_seq != last_seq &&
+	    (rc = store_meta_put(txn, s->meta, "last_seq", s->last_seq))) ||
+	    (s->last_reject != last_reject &&
+	    (rc = store_meta_put(txn, s->meta, "last_reject",
+	    s->last_reject))))
+		goto abort;
+	msgpack_sbuffer_destroy(&tmp);
+	*what = "cannot commit";
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto undo;
+	return 0;
+
+abort:
+	msgpack_sbuffer_destroy(&tmp);
+	mdb_txn_abort(txn);
+undo:
+	s->last_seq = last_seq;
+	s->last_reject = last_reject;
+	out->size = out_size;
+	return rc;
+}
+
+/* Store a batch in one durable transaction. */
+int
+store_write(struct store *s, struct store_item *items, size_t nitems,
+    const struct store_reject *rejects, size_t nrejects, int64_t now_ms,
+    msgpack_sbuffer *out, struct store_result *res, char **cause)
+{
+	const char *what;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	for (;;) {
+		rc = store_write_txn(s, items, nitems, rejects, nrejects,
+		    now_ms, out, res, &what);
+		if (rc != MDB_MAP_FULL || !store_grow(s))
+			break;
+	}
+	res->last_seq = s->last_seq;
+	__atomic_store_n(&s->full, rc == MDB_MAP_FULL || rc == ENOSPC,
+	    __ATOMIC_RELAXED);
+	if (rc == 0)
+		return 0;
+	if (rc == MDB_MAP_FULL)
+		xasprintf(cause, "store %s is full (map_size_mb = %" PRIu64
+		    "): raise map_size_mb or max_map_size_mb and restart, or "
+		    "set a retention limit", s->dir, s->map_size >> 20);
+	else
+		*cause = store_cause(s, what, rc);
+	return -1;
+}
+
+/* Begin the loop thread's read transaction. */
+int
+store_rd_begin(struct store *s, char **cause)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&s->resize_lock);
+	if ((rc = mdb_txn_renew(s->rtxn)) != 0) {
+		pthread_rwlock_unlock(&s->resize_lock);
+		*cause = store_cause(s, "cannot begin a read transaction", rc);
+		return -1;
+	}
+	s->rtxn_live = true;
+	return 0;
+}
+
+/* End the read transaction; nothing read stays valid. */
+void
+store_rd_end(struct store *s)
+{
+	if (!s->rtxn_live)
+		return;
+	mdb_txn_reset(s->rtxn);
+	s->rtxn_live = false;
+	pthread_rwlock_unlock(&s->resize_lock);
+}
+
+/* Open a record read from dbi, logging a checksum mismatch. */
+static int
+store_rd_record(struct store *s, const char *what, uint64_t key,
+    const MDB_val *d, const uint8_t **payload, size_t *len)
+{
+	if (store_open_record(d, payload, len) == 0)
+		return STORE_OK;
+	s->corrupt++;
+	log_error("store: %s %" PRIu64 " in %s/data.mdb fails its checksum: "
+	    "the record is damaged and is not served", what, key, s->dir);
+	return STORE_CORRUPT;
+}
+
+/* The body of event seq. */
+int
+store_rd_event(struct store *s, uint64_t seq, const uint8_t **body,
+    size_t *len)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, d;
+	int rc;
+
+	store_put_be64(kb, seq);
+	rc = mdb_get(s->rtxn, s->events, &k, &d);
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (rc != 0)
+		return STORE_ERR;
+	return store_rd_record(s, "event", seq, &d, body, len);
+}
+
+/* first_seq, last_seq, count. */
+void
+store_rd_range(struct store *s, uint64_t *first, uint64_t *last,
+    uint64_t *count)
+{
+	MDB_cursor *cur;
+	MDB_val k, d;
+	MDB_stat st;
+	uint64_t meta_last = 0;
+
+	store_meta_get(s->rtxn, s->meta, "last_seq", &meta_last);
+	*last = meta_last;
+	*first = meta_last + 1;
+	*count = 0;
+	if (mdb_stat(s->rtxn, s->events, &st) == 0)
+		*count = st.ms_entries;
+	if (mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
+		return;
+	if (mdb_cursor_get(cur, &k, &d, MDB_FIRST) == 0 && k.mv_size == 8)
+		*first = store_get_be64(k.mv_data);
+	if (mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 && k.mv_size == 8 &&
+	    store_get_be64(k.mv_data) > *last)
+		*last = store_get_be64(k.mv_data);
+	mdb_cursor_close(cur);
+}
+
+/* The latest seq of an entity. */
+int
+store_rd_latest(struct store *s, const char *type, const char *id,
+    size_t id_len, uint64_t *seq)
+{
+	uint8_t key[STORE_KEY_MAX + 20];
+	MDB_val k, d;
+	int rc;
+
+	if (id_len > SCHEMA_ID_MAX)
+		return STORE_NOTFOUND;
+	k.mv_size = store_entity_key(key, type, id, id_len);
+	k.mv_data = key;
+	rc = mdb_get(s->rtxn, s->latest, &k, &d);
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (rc != 0)
+		return STORE_ERR;
+	if (d.mv_size != 18)
+		return STORE_CORRUPT;
+	*seq = store_get_be64(d.mv_data);
+	return STORE_OK;
+}
+
+/* An entity's seqs, oldest first. */
+int
+store_rd_history(struct store *s, const char *type, const char *id,
+    size_t id_len, size_t max, store_seq_cb cb, void *arg, bool *truncated)
+{
+	uint8_t key[STORE_KEY_MAX + 20];
+	MDB_cursor *cur;
+	MDB_val k, d;
+	size_t n;
+	int rc;
+
+	*truncated = false;
+	if (id_len > SCHEMA_ID_MAX)
+		return STORE_NOTFOUND;
+	k.mv_size = store_entity_key(key, type, id, id_len);
+	k.mv_data = key;
+	if (mdb_cursor_open(s->rtxn, s->history, &cur) != 0)
+		return STORE_ERR;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
+	if (rc != 0) {
+		mdb_cursor_close(cur);
+		return rc == MDB_NOTFOUND ? STORE_NOTFOUND : STORE_ERR;
+	}
+	{
+		size_t count;
+
+		mdb_cursor_count(cur, &count);
+		n = (size_t)count;
+	}
+	if (n > max) {
+		/* Keep the newest max: skip ahead. */
+		*truncated = true;
+		for (size_t skip = n - max; skip > 0; skip--)
+			if (mdb_cursor_get(cur, &k, &d, MDB_NEXT_DUP) != 0)
+				break;
+	}
+	do {
+		if (d.mv_size != 8) {
+			mdb_cursor_close(cur);
+			return STORE_CORRUPT;
+		}
+		if (cb(arg, store_get_be64(d.mv_data)) != 0)
+			break;
+	} while (mdb_cursor_get(cur, &k, &d, MDB_NEXT_DUP) == 0);
+	mdb_cursor_close(cur);
+	return STORE_OK;
+}
+
+/* The latest events of a type's entities within a time window. */
+int
+store_rd_list(struct store *s, const char *type, const char *country,
+    int64_t from, int64_t to, store_body_cb cb, void *arg)
+{
+	uint8_t key[64];
+	size_t tl = strlen(type);
+	MDB_cursor *cur;
+	MDB_val k, d;
+	int rc, ret = STORE_OK;
+
+	k.mv_size = store_time_idx_key(key, type, from, 0);
+	k.mv_data = key;
+	if (mdb_cursor_open(s->rtxn, s->timeidx, &cur) != 0)
+		return STORE_ERR;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		const uint8_t *kp = k.mv_data, *body;
+		size_t blen;
+		uint64_t seq;
+
+		if (k.mv_size != tl + 17 || memcmp(kp, type, tl) != 0 ||
+		    kp[tl] != '\0')
+			break;
+		if ((int64_t)(store_get_be64(kp + tl + 1) ^
+		    (UINT64_C(1) << 63)) > to)
+			break;
+		if (country && (d.mv_size != 2 || memcmp(d.mv_data, country,
+		    2) != 0))
+			continue;
+		seq = store_get_be64(kp + tl + 9);
+		if ((ret = store_rd_event(s, seq, &body, &blen)) != STORE_OK) {
+			if (ret == STORE_NOTFOUND) {
+				ret = STORE_OK;
+				continue;
+			}
+			break;
+		}
+		if (cb(arg, seq, body, blen) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return ret;
+}
+
+/* Events from seq on. */
+int
+store_rd_scan(struct store *s, uint64_t from, store_body_cb cb, void *arg)
+{
+	uint8_t kb[8];
+	MDB_cursor *cur;
+	MDB_val k = { 8, kb }, d;
+	int rc, ret = STORE_OK;
+
+	store_put_be64(kb, from);
+	if (mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
+		return STORE_ERR;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		const uint8_t *body;
+		size_t blen;
+		uint64_t seq;
+
+		if (k.mv_size != 8) {
+			ret = STORE_CORRUPT;
+			break;
+		}
+		seq = store_get_be64(k.mv_data);
+		if ((ret = store_rd_record(s, "event", seq, &d, &body,
+		    &blen)) != STORE_OK)
+			break;
+		if (cb(arg, seq, body, blen) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return ret;
+}
+
+/* Rejects from n on. */
+int
+store_rd_rejects(struct store *s, uint64_t from, store_body_cb cb, void *arg)
+{
+	uint8_t kb[8];
+	MDB_cursor *cur;
+	MDB_val k = { 8, kb }, d;
+	int rc, ret = STORE_OK;
+
+	store_put_be64(kb, from);
+	if (mdb_cursor_open(s->rtxn, s->rejects, &cur) != 0)
+		return STORE_ERR;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		const uint8_t *item;
+		size_t len;
+		uint64_t n;
+
+		if (k.mv_size != 8) {
+			ret = STORE_CORRUPT;
+			break;
+		}
+		n = store_get_be64(k.mv_data);
+		if ((ret = store_rd_record(s, "reject", n, &d, &item,
+		    &len)) != STORE_OK)
+			break;
+		if (cb(arg, n, item, len) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return ret;
+}
+
+/* Bytes of the data file in use, and of the map. */
+void
+store_sizes(struct store *s, uint64_t *db_bytes, uint64_t *map_bytes)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &st);
+	*db_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+	*map_bytes = info.me_mapsize;
+}

@@ -1,0 +1,170 @@
+/*
+ * store.h — the durable store: one LMDB environment with named databases.
+ *
+ *   events   seq (u64 BE) -> record: the notification body
+ *   history  type "\0" id -> seq (u64 BE), sorted duplicates: every seq
+ *   latest   type "\0" id -> {seq, list time, country}: the latest state
+ *   timeidx  type "\0" time (flipped BE) seq (BE) -> country: for `list`
+ *   msgids   msg_id -> seq: the dedupe index
+ *   rejects  n (u64 BE) -> record: the rejects item map
+ *   meta     "version", "last_seq", "last_reject" -> u64 BE
+ *
+ * A record is [crc32 LE][format byte][payload]; the checksum covers the
+ * format byte and the payload and is verified on every read, since LMDB
+ * does not checksum values.  A mismatch is logged and reported, never
+ * served.
+ *
+ * Threads: store_write() runs on the writer thread only; the read
+ * functions run on the loop thread only, between store_rd_begin() and
+ * store_rd_end(), and never across loop iterations.  Pointers returned by
+ * reads live until store_rd_end().
+ */
+#ifndef WARTA_STORE_H
+#define WARTA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "schema/schema.h"
+
+#define STORE_VERSION	1
+
+struct store;
+
+struct store_opts {
+	const char	*dir;
+	uint64_t	 map_size;	/* bytes */
+	uint64_t	 max_map_size;	/* bytes; 0 or <= map_size: no growth */
+	bool		 sync;
+	uint64_t	 max_events;	/* 0: unlimited */
+	uint64_t	 max_age_ms;	/* 0: unlimited */
+	uint64_t	 max_rejects;
+};
+
+/* One event to store.  The loop thread fills the inputs; store_write()
+ * fills the outputs.  Pointers are into the batch's memory. */
+struct store_item {
+	const char	*type;		/* handler type name, NUL-terminated */
+	const char	*id;
+	size_t		 id_len;
+	const char	*msg_id;	/* NULL: none */
+	size_t		 msg_id_len;
+	char		 country[2];
+	int64_t		 sort_time;
+	int64_t		 received_at;
+	const char	*topic;		/* the notify topic */
+	size_t		 topic_len;
+	const uint8_t	*event;		/* the stored event map */
+	size_t		 event_len;
+	/* outputs */
+	uint64_t	 seq;
+	bool		 duplicate;
+	size_t		 body_off;	/* notification body in `out` */
+	size_t		 body_len;
+};
+
+/* One rejected ingest message to keep. */
+struct store_reject {
+	int64_t		 received_at;
+	enum reason	 reason;
+	const char	*topic;		/* valid UTF-8 */
+	size_t		 topic_len;
+	const char	*detail;
+	uint64_t	 size;		/* bytes of all frames */
+	const uint8_t	*body;		/* first 4096 bytes of frame two */
+	size_t		 body_len;
+};
+
+/* What a write left for the loop thread to see. */
+struct store_result {
+	uint64_t	 last_seq;
+	bool		 more_retention;	/* call again soon */
+	uint64_t	 removed;		/* events removed by retention */
+};
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_ERR = -1,		/* cause says why */
+	STORE_CORRUPT = -2	/* checksum mismatch or a broken index */
+};
+
+/*
+ * Open (creating if missing) the store in opts->dir.  Returns 0, or -1
+ * with *cause set (caller frees): unreadable, corrupt, held by another
+ * wartad, or of an unknown version.
+ */
+int store_open(struct store **sp, const struct store_opts *opts, char **cause);
+
+/* Close the environment; *sp becomes NULL. */
+void store_close(struct store **sp);
+
+/* The last seq given (0 for an empty store). */
+uint64_t store_last_seq(const struct store *s);
+
+/*
+ * Writer thread: store items and rejects in one transaction, with fsync
+ * unless sync is off, and take a bounded step of retention.  Bodies are
+ * appended to out.  Returns 0, or -1 with *cause set when nothing of the
+ * batch was stored (map full, disk full, I/O error).
+ */
+int store_write(struct store *s, struct store_item *items, size_t nitems,
+    const struct store_reject *rejects, size_t nrejects, int64_t now_ms,
+    msgpack_sbuffer *out, struct store_result *res, char **cause);
+
+/* Loop thread: begin / end a read transaction. */
+int store_rd_begin(struct store *s, char **cause);
+void store_rd_end(struct store *s);
+
+/* The body of event seq. */
+int store_rd_event(struct store *s, uint64_t seq, const uint8_t **body,
+    size_t *len);
+
+/* first_seq, last_seq and the number of stored events. */
+void store_rd_range(struct store *s, uint64_t *first, uint64_t *last,
+    uint64_t *count);
+
+/* The latest seq of (type, id). */
+int store_rd_latest(struct store *s, const char *type, const char *id,
+    size_t id_len, uint64_t *seq);
+
+typedef int (*store_seq_cb)(void *arg, uint64_t seq);
+typedef int (*store_body_cb)(void *arg, uint64_t key, const uint8_t *body,
+    size_t len);
+
+/* Every stored seq of (type, id), oldest first, at most max (the newest
+ * max when there are more; *truncated says so). */
+int store_rd_history(struct store *s, const char *type, const char *id,
+    size_t id_len, size_t max, store_seq_cb cb, void *arg, bool *truncated);
+
+/* Latest events of type's entities with from <= time <= to, in country
+ * when it is not NULL, ascending by time then seq; cb returns non-zero to
+ * stop. */
+int store_rd_list(struct store *s, const char *type, const char *country,
+    int64_t from, int64_t to, store_body_cb cb, void *arg);
+
+/* Events from seq on, ascending; cb returns non-zero to stop. */
+int store_rd_scan(struct store *s, uint64_t from, store_body_cb cb, void *arg);
+
+/* Rejects items from n on; cb returns non-zero to stop. */
+int store_rd_rejects(struct store *s, uint64_t from, store_body_cb cb,
+    void *arg);
+
+/* Bytes used by the data file and bytes of the map. */
+void store_sizes(struct store *s, uint64_t *db_bytes, uint64_t *map_bytes);
+
+/* Whether the last store_write() failed for lack of space. */
+bool store_full(const struct store *s);
+
+/* Records found corrupt since start. */
+uint64_t store_corrupt_count(const struct store *s);
+
+/* Find the value of key in a notification body or event map: the span of
+ * the value.  Returns 0 or -1. */
+int store_body_field(const uint8_t *map, size_t len, const char *key,
+    const uint8_t **val, size_t *vlen);
+
+#endif

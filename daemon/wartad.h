@@ -1,0 +1,150 @@
+/*
+ * wartad.h — the daemon's shared state and its modules' entry points, one
+ * section per file (tmux.h style).
+ *
+ * The event path:  ingest.c -> schema/ -> handlers/ -> batch.c (group
+ * commit on the writer thread) -> store.c (LMDB) -> notify.c (XPUB);
+ * api.c (ROUTER) publishes through batch.c and reads back through store.c.
+ *
+ * Everything here belongs to the loop thread, except what batch.c hands
+ * to the writer thread: a submitted batch, which the loop does not touch
+ * until the writer signals it done.
+ */
+#ifndef WARTA_WARTAD_H
+#define WARTA_WARTAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "daemon/arena.h"
+#include "daemon/config.h"
+#include "daemon/store.h"
+#include "schema/schema.h"
+
+#define WARTA_VERSION		"0.1.0"
+#define WARTA_READ_BUDGET	1024	/* messages per socket per loop turn */
+#define WARTA_REPLY_MAX		(16u << 20)	/* bytes of items in a reply */
+#define WARTA_BATCH_BYTES	(64u << 20)	/* bytes copied into a batch */
+
+struct event_base;
+struct event;
+
+/* A reply that must wait for a batch's commit, in arrival order. */
+struct pending {
+	const uint8_t	*env;		/* envelope frames, see api.c */
+	size_t		 env_len;
+	long		 item;		/* publish: index in items, else -1 */
+	const uint8_t	*req;		/* read op: request to run after commit */
+	size_t		 req_len;
+	const uint8_t	*reply;		/* error: the reply, ready */
+	size_t		 reply_len;
+};
+
+/* One group commit's worth of work. */
+struct batch {
+	struct store_item	*items;
+	size_t			 nitems, items_cap;
+	struct store_reject	*rejects;
+	size_t			 nrejects, rejects_cap;
+	struct pending		*pend;
+	size_t			 npend, pend_cap;
+	bool			 retain;	/* run a retention step */
+	struct arena		 arena;		/* copies of inputs */
+	msgpack_sbuffer		 out;		/* bodies, by the writer */
+	/* Set by the writer. */
+	int			 status;	/* 0, or -1: nothing stored */
+	char			*cause;
+	struct store_result	 res;
+	int64_t			 commit_us;	/* time the commit took */
+};
+
+struct stats {
+	uint64_t	received;
+	uint64_t	duplicates;
+	uint64_t	rejected[REASON_COUNT];
+	uint64_t	notified;
+	uint64_t	commits;
+	uint64_t	api_requests;
+	uint64_t	api_dropped;	/* replies libzmq would not queue */
+};
+
+/* Rate limit for reject log lines: one per reason per second. */
+struct rlog {
+	int64_t		sec;
+	uint64_t	suppressed;
+};
+
+struct wartad {
+	struct config		*cfg;
+	struct event_base	*base;
+	void			*zctx;
+	void			*ingest, *notify, *api;
+	struct event		*ev_ingest, *ev_notify, *ev_api;
+	struct event		*ev_writer, *ev_heartbeat, *ev_tick;
+	struct event		*ev_sig[3];
+	struct store		*store;
+	struct writer		*writer;
+
+	struct batch		*fill;		/* being filled by the loop */
+	struct batch		*busy;		/* with the writer, or NULL */
+	struct batch		*spare;
+
+	struct stats		 st;
+	struct rlog		 rlog[REASON_COUNT];
+	uint64_t		 last_seq;	/* last committed, notified */
+	int64_t			 subscribers;
+	int64_t			 started_ms;
+	bool			 stopping;
+	bool			 retain_more;
+
+	msgpack_sbuffer		 scratch;	/* encoding, loop thread */
+	msgpack_sbuffer		 reply;
+};
+
+/* wartad.c helpers (main.c) */
+int64_t		 wartad_now_ms(void);
+int64_t		 wartad_mono_us(void);
+/* Socket readable again after a send: re-arm its edge. */
+void		 wartad_kick(struct wartad *, void *sock, struct event *ev);
+
+/* batch.c */
+struct writer	*writer_start(struct store *, struct wartad *);
+void		 writer_stop(struct writer **);
+void		 batch_init(struct wartad *);
+void		 batch_free_all(struct wartad *);
+bool		 batch_has_writes(const struct batch *);
+bool		 batch_pending(const struct wartad *);
+bool		 batch_full(const struct wartad *);
+struct store_item *batch_add_item(struct wartad *, const struct event *,
+		     int64_t received_at);
+void		 batch_add_reject(struct wartad *, int64_t received_at,
+		     enum reason, const char *detail, const void *topic,
+		     size_t topic_len, const void *body, size_t body_len,
+		     uint64_t size);
+struct pending	*batch_add_pending(struct wartad *);
+void		 batch_flush(struct wartad *);
+
+/* ingest.c */
+int		 ingest_open(struct wartad *, char **cause);
+void		 ingest_close(struct wartad *);
+void		 ingest_resume(struct wartad *);
+void		 ingest_log_reject(struct wartad *, enum reason,
+		     const char *detail, const char *topic);
+void		 ingest_log_flush(struct wartad *, int64_t now_ms);
+
+/* notify.c */
+int		 notify_open(struct wartad *, char **cause);
+void		 notify_close(struct wartad *);
+void		 notify_publish_batch(struct wartad *, const struct batch *);
+void		 notify_heartbeat(struct wartad *);
+
+/* api.c */
+int		 api_open(struct wartad *, char **cause);
+void		 api_close(struct wartad *);
+void		 api_resume(struct wartad *);
+void		 api_complete(struct wartad *, struct batch *);
+
+#endif
