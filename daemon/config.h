@@ -13,10 +13,15 @@
 
 #define EX_CONFIG_CODE	78
 
+#ifndef WARTA_VERSION
+#define WARTA_VERSION	"0.1.0"
+#endif
+
+/* One [webhook NAME] section. */
 struct webhook_cfg {
-	char		*name;
-	char		*url;
-	char		*prefix;
+	char		*name;		/* letters, digits, '.', '-', '_' */
+	char		*url;		/* http:// or https://, required */
+	char		*prefix;	/* "" (the default): every topic */
 	char		*secret;	/* NULL: unsigned */
 };
 
@@ -33,7 +38,8 @@ struct config {
 
 	/* [ingest] */
 	char		*ingest_bind;		/* tcp://127.0.0.1:7401 */
-	char		**ingest_connect;	/* NULL-terminated, may be empty */
+	char		**ingest_connect;	/* NULL-terminated, may be empty;
+						   never NULL after defaults */
 	uint64_t	 max_event_bytes;	/* 65536 */
 	bool		 ingest_curve;		/* no */
 	uint64_t	 ingest_hwm;		/* 1000000 */
@@ -50,13 +56,14 @@ struct config {
 	char		*http_listen;		/* 127.0.0.1:7404; "" off */
 
 	/* [security] */
-	char		*secret_key_file;
-	char		*public_key_file;
-	char		*clients_file;
+	char		*secret_key_file;	/* NULL: unset (no CURVE) */
+	char		*public_key_file;	/* NULL: unset */
+	char		*clients_file;		/* NULL: unset */
 	bool		 allow_plaintext;
 
 	/* [log] */
-	int		 log_level;		/* enum log_level, info */
+	int		 log_level;		/* enum log_level, info; raised
+						   by -v after the flags */
 
 	struct webhook_cfg *webhooks;
 	size_t		 nwebhooks;
@@ -67,20 +74,24 @@ struct config {
 	int		 verbose;		/* -v count */
 };
 
-/* Fill *cfg with the defaults. */
+/* Fill *cfg with the defaults; *cfg must hold nothing (zeroed or freed). */
 void config_defaults(struct config *cfg);
 
 /*
- * Read an INI file into *cfg.  Returns 0, or -1 with *cause set (caller
- * frees) to a message naming the file, the line and the key:
- * "wartad.conf:12: [store] map_size_mb: 'lots' is not a whole number".
+ * Read an INI file into *cfg, over what it holds.  Returns 0, or -1 with
+ * *cause set (caller frees) to a message naming the file, the line and the
+ * key: "wartad.conf:12: [store] map_size_mb: 'lots' is not a whole number".
+ * After -1, *cfg is partly loaded but still only needs config_free().
  */
 int config_load(struct config *cfg, const char *path, char **cause);
 
 /*
  * Parse argv: first the -c FILE (loaded over the defaults), then every
- * other flag over it.  Returns 0, 1 when --help or --version was printed
- * (exit 0), or -1 with *cause set for a bad flag or file.
+ * other flag over it, whatever their order; each -v then raises log_level
+ * by one, up to debug.  *cfg holds config_defaults() (a zeroed *cfg is
+ * given them first).  Returns 0, 1 when --help or --version was printed
+ * on stdout (exit 0), or -1 with *cause set for a bad flag or file.
+ * Resets getopt, so it may be called more than once.
  */
 int config_from_args(struct config *cfg, int argc, char **argv, char **cause);
 
