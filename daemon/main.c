@@ -29,43 +29,6 @@
 #define EX_UNAVAILABLE_CODE	69
 #define EX_IOERR_CODE		74
 
-/* Wall-clock Unix milliseconds. */
-int64_t
-wartad_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Monotonic microseconds, for durations. */
-int64_t
-wartad_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/*
- * After a send, a socket's ZMQ_FD may have consumed the edge that said it
- * is readable: check ZMQ_EVENTS and run its reader if so.
- */
-void
-wartad_kick(struct wartad *wd, void *sock, struct event *ev)
-{
-	int events = 0;
-	size_t len = sizeof events;
-
-	if (sock == NULL || ev == NULL || wd->stopping)
-		return;
-	if (zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len) == 0 &&
-	    (events & ZMQ_POLLIN))
-		event_active(ev, EV_READ, 0);
-}
-
 /* SIGTERM, SIGINT: commit what is pending, then leave the loop. */
 static void
 wartad_on_stop(evutil_socket_t sig, short what, void *arg)

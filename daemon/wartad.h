@@ -24,7 +24,6 @@
 #include "daemon/store.h"
 #include "schema/schema.h"
 
-#define WARTA_VERSION		"0.1.0"
 #define WARTA_READ_BUDGET	1024	/* messages per socket per loop turn */
 #define WARTA_REPLY_MAX		(16u << 20)	/* bytes of items in a reply */
 #define WARTA_BATCH_BYTES	(64u << 20)	/* bytes copied into a batch */
@@ -104,7 +103,7 @@ struct wartad {
 	msgpack_sbuffer		 reply;
 };
 
-/* wartad.c helpers (main.c) */
+/* wartad.c */
 int64_t		 wartad_now_ms(void);
 int64_t		 wartad_mono_us(void);
 /* Socket readable again after a send: re-arm its edge. */
