@@ -973,8 +973,14 @@ api_readable(evutil_socket_t fd, short what, void *arg)
 	for (n = 0; n < WARTA_READ_BUDGET; n++) {
 		if (batch_full(wd)) {
 			batch_flush(wd);
-			if (batch_full(wd))
-				return;		/* resumed by batch_done */
+			if (batch_full(wd)) {
+				/* Level-triggered libevent would call us
+				   again and again: stop listening until
+				   batch_done resumes us. */
+				event_del(wd->ev_api);
+				wd->api_paused = true;
+				return;
+			}
 		}
 		if (!api_read_one(wd))
 			break;
@@ -989,8 +995,13 @@ api_readable(evutil_socket_t fd, short what, void *arg)
 void
 api_resume(struct wartad *wd)
 {
-	if (wd->ev_api && !wd->stopping)
-		event_active(wd->ev_api, EV_READ, 0);
+	if (wd->ev_api == NULL || wd->stopping)
+		return;
+	if (wd->api_paused) {
+		event_add(wd->ev_api, NULL);
+		wd->api_paused = false;
+	}
+	event_active(wd->ev_api, EV_READ, 0);
 }
 
 /* Bind the api socket. */

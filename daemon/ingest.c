@@ -223,8 +223,14 @@ ingest_readable(evutil_socket_t fd, short what, void *arg)
 	for (n = 0; n < WARTA_READ_BUDGET; n++) {
 		if (batch_full(wd)) {
 			batch_flush(wd);
-			if (batch_full(wd))
-				return;		/* resumed by batch_done */
+			if (batch_full(wd)) {
+				/* Level-triggered libevent would call us
+				   again and again: stop listening until
+				   batch_done resumes us. */
+				event_del(wd->ev_ingest);
+				wd->ingest_paused = true;
+				return;
+			}
 		}
 		if (!ingest_read_one(wd))
 			break;
@@ -238,8 +244,13 @@ ingest_readable(evutil_socket_t fd, short what, void *arg)
 void
 ingest_resume(struct wartad *wd)
 {
-	if (wd->ev_ingest && !wd->stopping)
-		event_active(wd->ev_ingest, EV_READ, 0);
+	if (wd->ev_ingest == NULL || wd->stopping)
+		return;
+	if (wd->ingest_paused) {
+		event_add(wd->ev_ingest, NULL);
+		wd->ingest_paused = false;
+	}
+	event_active(wd->ev_ingest, EV_READ, 0);
 }
 
 /* Bind (and connect) the ingest socket and subscribe to every type. */

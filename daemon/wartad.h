@@ -98,6 +98,8 @@ struct wartad {
 	int64_t			 started_ms;
 	bool			 stopping;
 	bool			 retain_more;
+	bool			 ingest_paused;	/* batch full, writer busy */
+	bool			 api_paused;
 
 	msgpack_sbuffer		 scratch;	/* encoding, loop thread */
 	msgpack_sbuffer		 reply;

@@ -25,6 +25,9 @@ struct handler_view {
 	bool (*get_int)(const struct handler_view *, const char *key,
 	    int64_t *out);
 	bool (*has)(const struct handler_view *, const char *key);
+	/* Value of a named string field, if present (not NUL-terminated). */
+	bool (*get_str)(const struct handler_view *, const char *key,
+	    const char **s, size_t *len);
 	void *priv;
 };
 

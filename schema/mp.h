@@ -53,6 +53,10 @@ enum mp_check_result {
 	MP_ERR_EMPTY		/* no bytes at all */
 };
 
+/* The deepest nesting mp_check() can follow: its stack has this many
+   entries, and a larger max_depth is lowered to it. */
+#define MP_CHECK_DEPTH_LIMIT	64
+
 /* Start reading buf[0..len). */
 void mp_reader_init(struct mp_reader *r, const void *buf, size_t len);
 
@@ -73,6 +77,11 @@ int mp_skip(struct mp_reader *r);
  * never recurses, never allocates.
  */
 enum mp_check_result mp_check(const void *buf, size_t len, int max_depth);
+
+/* mp_check(), and on failure *offset is where the problem is: the first
+   trailing byte, the 0xc1, the container too deep, or len if truncated. */
+enum mp_check_result mp_check_offset(const void *buf, size_t len,
+    int max_depth, size_t *offset);
 
 /* A short English phrase for a check result ("nesting deeper than 16"). */
 const char *mp_check_str(enum mp_check_result res);

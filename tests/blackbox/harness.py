@@ -116,10 +116,11 @@ class Api:
 class Daemon:
     """One wartad process with its own data dir and ipc:// endpoints."""
 
-    def __init__(self, base, name="d", config=None, args=(), env=None):
+    def __init__(self, base, name="d", config=None, args=(), env=None,
+                 data=None):
         self.dir = os.path.join(base, name)
         os.makedirs(self.dir, exist_ok=True)
-        self.data = os.path.join(self.dir, "data")
+        self.data = data or os.path.join(self.dir, "data")
         self.ingest = "ipc://%s/in" % self.dir
         self.notify = "ipc://%s/out" % self.dir
         self.api_ep = "ipc://%s/api" % self.dir
@@ -204,12 +205,30 @@ class Daemon:
             self.proc.wait()
             self.log.close()
 
-    def run(self, extra=(), timeout=30):
+    def run(self, extra=(), timeout=30, argv=None):
         """Run wartad to completion (e.g. -n or a bad config); return
-        (exit status, stderr)."""
-        p = subprocess.run(self.argv() + list(extra), capture_output=True,
-                           timeout=timeout)
+        (exit status, stderr).  A daemon that keeps running is killed and
+        the test fails."""
+        try:
+            p = subprocess.run((argv or self.argv()) + list(extra),
+                               capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            err = (e.stderr or b"").decode("utf-8", "replace")
+            raise TestFailure("wartad still running after %ss (expected it "
+                              "to exit):\n%s" % (timeout, err))
         return p.returncode, p.stderr.decode("utf-8", "replace")
+
+    def wait_exit(self, timeout=30.0):
+        """Wait for the daemon to exit by itself; return its status."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("wartad did not exit within %ss" % timeout)
+        self.log.close()
+        return rc
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
 
 
 class Ctx:
@@ -271,6 +290,11 @@ class Ctx:
         return s
 
     def close(self):
+        for c in getattr(self, "collectors", []):
+            try:
+                c.stop()
+            except Exception:
+                pass
         for s in self.socks:
             try:
                 s.close(0)
@@ -301,3 +325,205 @@ def expect_error(reply, code, field=None):
         raise TestFailure("error without detail: %r" % (reply,))
     if field is not None and field not in reply["detail"]:
         raise TestFailure("detail %r does not name %r" % (reply["detail"], field))
+
+
+# ---- helpers shared by the test modules ---------------------------------
+
+def stats(api):
+    """The stats reply, which must be ok."""
+    r = api.call("stats")
+    if not r.get("ok"):
+        raise TestFailure("stats failed: %r" % (r,))
+    return r
+
+
+def rejected(api, reason):
+    """stats.rejected[reason] (0 when absent)."""
+    return (stats(api).get("rejected") or {}).get(reason, 0)
+
+
+def raw_map(pairs):
+    """MessagePack map from (key, value) pairs in order; a value given as
+    Raw(b"...") is written as those exact bytes."""
+    n = len(pairs)
+    if n < 16:
+        out = bytes([0x80 | n])
+    elif n < 65536:
+        out = b"\xde" + n.to_bytes(2, "big")
+    else:
+        out = b"\xdf" + n.to_bytes(4, "big")
+    for k, v in pairs:
+        out += k.data if isinstance(k, Raw) else pack(k)
+        out += v.data if isinstance(v, Raw) else pack(v)
+    return out
+
+
+class Raw:
+    """Pre-encoded MessagePack bytes for raw_map()."""
+
+    def __init__(self, data):
+        self.data = data
+
+
+def sized(ev, size):
+    """ev padded with an x_pad string so that pack(ev) is exactly size
+    bytes."""
+    ev = dict(ev)
+    ev["x_pad"] = ""
+    base = len(pack(ev))
+    if base > size:
+        raise ValueError("event already %d bytes" % base)
+    for extra in range(size - base, -1, -1):
+        ev["x_pad"] = "p" * extra
+        if len(pack(ev)) == size:
+            return ev
+    raise ValueError("cannot pad to %d" % size)
+
+
+def recv_note(sub, skip_heartbeats=True):
+    """Next notification on sub as (topic, body dict, raw body bytes)."""
+    while True:
+        frames = sub.recv_multipart()
+        if len(frames) != 2:
+            raise TestFailure("notification with %d frames: %r"
+                              % (len(frames), frames))
+        topic = frames[0].decode()
+        if skip_heartbeats and topic == "_sys.heartbeat":
+            continue
+        return topic, unpack(frames[1]), frames[1]
+
+
+def replay_all(api, from_seq=1, prefix=None, limit=1000, max_rounds=100000):
+    """Page through replay until next_seq > last_seq; return the items."""
+    items = []
+    seq = from_seq
+    for _ in range(max_rounds):
+        req = dict(from_seq=seq, limit=limit)
+        if prefix is not None:
+            req["prefix"] = prefix
+        r = api.call("replay", **req)
+        if not r.get("ok"):
+            raise TestFailure("replay failed: %r" % (r,))
+        items += r["items"]
+        if r["next_seq"] <= seq and r["next_seq"] <= r["last_seq"]:
+            raise TestFailure("replay did not advance: from_seq %d -> %r"
+                              % (seq, {k: v for k, v in r.items()
+                                       if k != "items"}))
+        seq = r["next_seq"]
+        if seq > r["last_seq"]:
+            return items
+    raise TestFailure("replay did not finish")
+
+
+def with_defaults(typ, ev, received_at=None):
+    """What the daemon stores for ev: occurred_at and, for attache,
+    priority filled in when left out."""
+    out = dict(ev)
+    if "occurred_at" not in out and received_at is not None:
+        out["occurred_at"] = received_at
+    if typ == "attache" and "priority" not in out:
+        out["priority"] = "info"
+    return out
+
+
+def same_typed(a, b):
+    """Deep equality that also tells str from bytes, int from float and
+    bool from int, and list order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_typed(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_typed(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+class Collector:
+    """A SUB socket read in a thread until stopped: keeps every
+    notification as (topic, body) and the heartbeats apart."""
+
+    def __init__(self, t, d, *prefixes, keep_bodies=True):
+        import threading
+        self.sock = CTX.socket(zmq.SUB)
+        self.sock.setsockopt(zmq.RCVHWM, 0)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        for p in prefixes or ("",):
+            self.sock.setsockopt(zmq.SUBSCRIBE, p.encode())
+        self.sock.connect(d.notify)
+        self.keep = keep_bodies
+        self.notes = []
+        self.raw = []
+        self.heartbeats = []
+        self.count = 0
+        self.errors = []
+        self._stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        t.collectors = getattr(t, "collectors", []) + [self]
+
+    def _run(self):
+        poller = zmq.Poller()
+        poller.register(self.sock, zmq.POLLIN)
+        try:
+            while not self._stop:
+                if not poller.poll(100):
+                    continue
+                while True:
+                    try:
+                        frames = self.sock.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    if frames[0] == b"_sys.heartbeat":
+                        self.heartbeats.append(unpack(frames[1]))
+                        continue
+                    self.count += 1
+                    if self.keep:
+                        self.raw.append(frames)
+        except Exception as e:  # reported by stop()
+            self.errors.append(repr(e))
+        finally:
+            self.sock.close(0)
+
+    def decoded(self):
+        """Every notification so far as (topic, body)."""
+        out = []
+        for frames in list(self.raw):
+            if len(frames) != 2:
+                raise TestFailure("notification with %d frames" % len(frames))
+            out.append((frames[0].decode(), unpack(frames[1])))
+        return out
+
+    def stop(self):
+        self._stop = True
+        self.thread.join(10)
+        if self.errors:
+            raise TestFailure("subscriber thread: %s" % self.errors)
+
+
+def conf(**sections):
+    """INI text for wartad: conf(store={"max_events": 5}, notify=...).
+    The HTTP listener is always turned off so that daemons started side by
+    side by one test (or by tests and a developer's own daemon) do not
+    fight over its default port."""
+    sections.setdefault("http", {})
+    sections["http"].setdefault("listen", "")
+    out = []
+    for name, keys in sections.items():
+        out.append("[%s]" % name)
+        for k, v in keys.items():
+            if v is True:
+                v = "yes"
+            elif v is False:
+                v = "no"
+            out.append("%s = %s" % (k, v))
+        out.append("")
+    return "\n".join(out)
+
+
+def nested(levels):
+    """levels arrays inside each other, the innermost empty: adding it to
+    an event (level 1) makes the event 1 + levels deep."""
+    v = []
+    for _ in range(levels - 1):
+        v = [v]
+    return v
