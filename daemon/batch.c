@@ -147,10 +147,15 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 	} else {
 		/* Nothing of it was stored: ingest events are lost to the
 		   store, so count and log them; api clients hear it below. */
-		for (size_t i = 0; i < b->nitems; i++)
-			wd->st.rejected[REASON_UNAVAILABLE]++;
-		if (b->nitems)
-			ingest_log_reject(wd, REASON_UNAVAILABLE, b->cause, "");
+		size_t from_api = 0;
+
+		for (size_t i = 0; i < b->npend; i++)
+			if (b->pend[i].item >= 0)
+				from_api++;
+		wd->st.rejected[REASON_UNAVAILABLE] += b->nitems - from_api;
+		if (b->nitems > from_api)
+			ingest_log_reject(wd, REASON_UNAVAILABLE, b->cause,
+			    "(store)");
 	}
 	for (size_t i = 0; i < b->nitems; i++)
 		if (b->status == 0 && b->items[i].duplicate)
