@@ -135,6 +135,8 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 		return;
 	wd->busy = NULL;
 	wd->st.commits++;
+	log_debug("commit: %zu events, %zu rejects, %zu replies in %" PRId64
+	    " us", b->nitems, b->nrejects, b->npend, b->commit_us);
 	if (b->status == 0) {
 		if (b->res.last_seq > wd->last_seq)
 			wd->last_seq = b->res.last_seq;
