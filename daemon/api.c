@@ -534,7 +534,7 @@ api_stats(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	store_rd_end(wd->store);
 	store_sizes(wd->store, &db_bytes, &map_bytes);
 
-	msgpack_pack_map(pk, 14);
+	msgpack_pack_map(pk, 15);
 	api_pack_str(pk, "ok");
 	msgpack_pack_true(pk);
 	api_pack_str(pk, "received");
@@ -565,6 +565,8 @@ api_stats(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	msgpack_pack_uint64(pk, wd->st.commits);
 	api_pack_str(pk, "corrupt");
 	msgpack_pack_uint64(pk, store_corrupt_count(wd->store));
+	api_pack_str(pk, "api_dropped");
+	msgpack_pack_uint64(pk, wd->st.api_dropped);
 	api_pack_str(pk, "writable");
 	if (store_full(wd->store))
 		msgpack_pack_false(pk);
