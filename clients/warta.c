@@ -647,7 +647,8 @@ cli_print_reply_json(const struct warta_reply *r)
 	char		*cause;
 
 	if ((j = mpjson_to_json(&o, "", &cause)) == NULL)
-		cli_die(1, "%s", cause);
+		cli_die(EXIT_DATAERR, "%s", cause != NULL ? cause : "cannot "
+		    "convert to JSON");
 	json_object_del(j, "ok");
 	cli_json_line(j);
 	json_decref(j);
