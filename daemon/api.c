@@ -10,8 +10,9 @@
  * pending, reads are answered at once.
  *
  * Reads use one short LMDB read transaction per request, never held across
- * loop turns.  Sends never block: a reply for a vanished or slow client is
- * dropped by libzmq (ROUTER without ZMQ_ROUTER_MANDATORY), never waited on.
+ * loop turns.  Sends never block: a reply for a vanished client, or one whose
+ * queue is at its high water mark, is dropped and counted (ROUTER with
+ * ZMQ_ROUTER_MANDATORY and ZMQ_DONTWAIT), never waited on.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -1010,7 +1011,7 @@ api_resume(struct wartad *wd)
 int
 api_open(struct wartad *wd, char **cause)
 {
-	int fd, linger = 1000;
+	int fd, linger = 1000, one = 1;
 	size_t fdlen = sizeof fd;
 	int64_t maxsz = (int64_t)wd->cfg->max_event_bytes * 4 + (1 << 20);
 
@@ -1020,6 +1021,9 @@ api_open(struct wartad *wd, char **cause)
 	if (wd->api == NULL)
 		fatalx("zmq_socket: %s", zmq_strerror(errno));
 	zmq_setsockopt(wd->api, ZMQ_LINGER, &linger, sizeof linger);
+	/* Report, rather than silently drop, a reply to a vanished client or
+	   one whose queue is full, so that stats can count it. */
+	zmq_setsockopt(wd->api, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
 	zmq_setsockopt(wd->api, ZMQ_MAXMSGSIZE, &maxsz, sizeof maxsz);
 	if (zmq_bind(wd->api, wd->cfg->api_bind) == -1) {
 		xasprintf(cause, "api: cannot bind %s: %s", wd->cfg->api_bind,
