@@ -73,8 +73,10 @@ int mp_skip(struct mp_reader *r);
 
 /*
  * Check that buf holds exactly one well-formed value nested at most
- * max_depth deep (a scalar or an empty container is depth 1).  Bounded:
- * never recurses, never allocates.
+ * max_depth deep.  Depth counts containers: a scalar, or a container
+ * holding only scalars, is depth 1; a map inside it is depth 2, and so on.
+ * Bounded: never recurses, never allocates, and a container whose count
+ * exceeds the bytes left fails at its header (MP_ERR_TRUNCATED).
  */
 enum mp_check_result mp_check(const void *buf, size_t len, int max_depth);
 
