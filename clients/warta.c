@@ -875,6 +875,25 @@ filter_option(struct filter *f, struct args *a, const char *name,
 	return true;
 }
 
+/* Free a list of strings. */
+static void
+cli_list_free(char **list, size_t n)
+{
+	while (n > 0)
+		free(list[--n]);
+	free(list);
+}
+
+/* Free what a filter holds. */
+static void
+filter_free(struct filter *f)
+{
+	cli_list_free(f->types, f->ntypes);
+	cli_list_free(f->countries, f->ncountries);
+	cli_list_free(f->actions, f->nactions);
+	memset(f, 0, sizeof *f);
+}
+
 /* Whether the filter has anything in it. */
 static bool
 filter_any(const struct filter *f)
@@ -1422,8 +1441,9 @@ pub_flag(json_t *ev, const char *flag, const char *v)
 	}
 	if (json_object_get(ev, key) != NULL)
 		cli_usage("--%s given twice", flag);
-	if (json_string(v) == NULL)
+	if ((o = json_string(v)) == NULL)
 		cli_usage("--%s: not valid UTF-8", flag);
+	json_decref(o);
 	if (cli_among(pub_time_keys, key))
 		json_object_set_new(ev, key,
 		    json_integer(cli_time_arg(flag, v)));
@@ -1838,6 +1858,9 @@ cmd_sub(int argc, char **argv)
 	if (rc != WARTA_OK && rc != WARTA_E_STOPPED)
 		cli_fail(w, rc);
 	warta_destroy(&w);
+	cli_list_free(prefixes, nprefixes);
+	filter_free(&s.filter);
+	free(s.cursor_path);
 	return s.out.status;
 }
 
@@ -2153,6 +2176,8 @@ cmd_replay(int argc, char **argv)
 		from = next;
 	}
 	warta_destroy(&w);
+	cli_list_free(prefixes, nprefixes);
+	filter_free(&f);
 	return o.status;
 }
 
