@@ -284,13 +284,15 @@ static void *
 warta_socket(struct warta *w, int type, const char *ep, int linger)
 {
 	void	*s;
-	int	 one = 1;
+	int	 one = 1, ivl_max = WARTA_BACKOFF_MAX_MS;
 
 	if ((s = zmq_socket(w->ctx, type)) == NULL) {
 		warta_seterr(w, "zmq_socket: %s", zmq_strerror(errno));
 		return NULL;
 	}
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+	/* Reconnect with backoff, from 100 ms up to the maximum. */
+	zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
 	if (w->server_key != NULL) {
 		if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, w->server_key, 40)
 		    == -1 ||
@@ -1204,7 +1206,7 @@ warta_subscribe(struct warta *w, struct warta_sub *s)
 	memset(&run, 0, sizeof run);
 	run.w = w;
 	run.s = s;
-	silence = s->silence_ms > 0 ? s->silence_ms : 3 * w->timeout_ms;
+	silence = s->silence_ms > 0 ? s->silence_ms : w->timeout_ms;
 	first_ms = s->first_ms > 0 ? s->first_ms : w->timeout_ms;
 	if ((rc = warta_sub_open(&run)) != WARTA_OK)
 		return rc;

@@ -211,7 +211,7 @@ struct warta_sub {
 	bool		 catch_up;
 	uint64_t	 cursor;
 
-	int		 silence_ms;	/* report silence; 0: 3 × timeout */
+	int		 silence_ms;	/* report silence; 0: the timeout */
 	int		 first_ms;	/* no first message: WARTA_E_TIMEOUT
 					   (live only); 0: the timeout */
 

@@ -893,3 +893,74 @@ def test_msgpack_types_survive_sub_json(t):
         raise TestFailure(ev)
     if '"starts_at":1767225600000' not in line:
         raise TestFailure("integer not printed as an integer: " + line)
+
+
+def test_sub_says_on_stderr_when_it_loses_and_regains_the_daemon(t):
+    # guards: a follower reports a silent daemon on stderr, reconnects by
+    # itself when it comes back, says so, and still misses nothing.
+    d = t.daemon()
+    bg = Bg(t, eps(d) + ["--timeout", "0.5", "sub", "--json", "--from", "1"])
+    publish_ok(t.api(d), "meeting", meeting(id="before"))
+    bg.wait_lines(1)
+    if d.stop() != 0:
+        raise TestFailure("daemon did not stop cleanly")
+    wait_for(lambda: "no message from" in bg.stderr(), timeout=60,
+             what="a report of the silence")
+    d.start()
+    api = t.api(d)
+    publish_ok(api, "meeting", meeting(id="after"))
+    bg.wait_lines(2)
+    wait_for(lambda: "again" in bg.stderr(), timeout=60,
+             what="a report of the reconnection")
+    if bg.stop() != 0:
+        raise TestFailure(bg.stderr())
+    if [json.loads(x)["event"]["id"] for x in bg.lines()] != ["before", "after"]:
+        raise TestFailure(bg.lines())
+
+
+def test_curve_keys_reach_a_curve_server(t):
+    # guards: --server-key and --key make the client a CURVE client (checked
+    # against a CURVE ROUTER standing in for the daemon); a wrong server key
+    # gets no answer (69) rather than a plaintext fallback.
+    import threading
+    server_pub, server_sec = zmq.curve_keypair()
+    ep = "ipc://%s/curve-api" % t.base
+    sock = harness.CTX.socket(zmq.ROUTER)
+    sock.setsockopt(zmq.CURVE_SERVER, 1)
+    sock.setsockopt(zmq.CURVE_SECRETKEY, server_sec)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.bind(ep)
+    t.socks.append(sock)
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            if sock.poll(100):
+                frames = sock.recv_multipart()
+                reply = {"ok": True, "version": "curve-test", "last_seq": 7,
+                         "uptime_s": 1}
+                sock.send_multipart(frames[:-1] + [pack(reply)])
+
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    try:
+        base = os.path.join(t.base, "kdei-taipei")
+        expect(run(["keygen", "--out", base]), 0)
+        spath = os.path.join(t.base, "server.pub")
+        with open(spath, "w") as f:
+            f.write(server_pub.decode() + "\n")
+        p = run(["--api", ep, "--server-key", spath, "--key", base, "ping",
+                 "--json"])
+        expect(p, 0)
+        if json.loads(p.stdout)["last_seq"] != 7:
+            raise TestFailure(p.stdout)
+        p = run(["ping"], env=clean_env(WARTA_API=ep, WARTA_KEY=base,
+                                       WARTA_SERVER_KEY=server_pub.decode()))
+        expect(p, 0)
+        wrong, _ = zmq.curve_keypair()
+        p = run(["--api", ep, "--timeout", "0.5", "--server-key",
+                 wrong.decode(), "--key", base, "ping"])
+        expect(p, EX_UNAVAILABLE)
+    finally:
+        done.set()
+        th.join()
