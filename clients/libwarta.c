@@ -158,12 +158,14 @@ warta_key_ok(const char *s)
 	return s != NULL && strlen(s) == 40 && zmq_z85_decode(bin, s) != NULL;
 }
 
+/* Every option at its default. */
 void
 warta_options_init(struct warta_options *o)
 {
 	memset(o, 0, sizeof *o);
 }
 
+/* A new client; sockets are made on first use. */
 struct warta *
 warta_new(const struct warta_options *o, char **cause)
 {
@@ -225,6 +227,7 @@ warta_new(const struct warta_options *o, char **cause)
 	return w;
 }
 
+/* Close the sockets (ingest lingers to deliver), free the handle. */
 void
 warta_destroy(struct warta **wp)
 {
@@ -249,30 +252,35 @@ warta_destroy(struct warta **wp)
 	*wp = NULL;
 }
 
+/* The last failure's message. */
 const char *
 warta_error(const struct warta *w)
 {
 	return w->err;
 }
 
+/* The daemon's error code of the last WARTA_E_DAEMON. */
 const char *
 warta_error_code(const struct warta *w)
 {
 	return w->code;
 }
 
+/* The api endpoint in use. */
 const char *
 warta_api_endpoint(const struct warta *w)
 {
 	return w->api_ep;
 }
 
+/* The notify endpoint in use. */
 const char *
 warta_notify_endpoint(const struct warta *w)
 {
 	return w->notify_ep;
 }
 
+/* The ingest endpoint in use. */
 const char *
 warta_ingest_endpoint(const struct warta *w)
 {
@@ -508,6 +516,7 @@ warta_reply_decode(struct warta *w, zmq_msg_t *msg, struct warta_reply **rp)
 	return WARTA_OK;
 }
 
+/* Free a reply and everything it points to. */
 void
 warta_reply_free(struct warta_reply **rp)
 {
@@ -544,6 +553,7 @@ warta_request_stop(struct warta *w, const void *req, size_t len,
 	return warta_reply_decode(w, &msg, reply);
 }
 
+/* One request, one reply, bounded by the timeout. */
 int
 warta_request(struct warta *w, const void *req, size_t len,
     struct warta_reply **reply)
@@ -551,6 +561,7 @@ warta_request(struct warta *w, const void *req, size_t len,
 	return warta_request_stop(w, req, len, reply, NULL);
 }
 
+/* Look a string key up in a map. */
 const msgpack_object *
 warta_map_get(const msgpack_object *m, const char *key)
 {
@@ -568,6 +579,7 @@ warta_map_get(const msgpack_object *m, const char *key)
 	return NULL;
 }
 
+/* An unsigned integer at key. */
 int
 warta_map_uint(const msgpack_object *m, const char *key, uint64_t *out)
 {
@@ -580,6 +592,7 @@ warta_map_uint(const msgpack_object *m, const char *key, uint64_t *out)
 	return 0;
 }
 
+/* A string at key, copied and NUL-terminated. */
 char *
 warta_map_strdup(const msgpack_object *m, const char *key)
 {
@@ -591,6 +604,7 @@ warta_map_strdup(const msgpack_object *m, const char *key)
 	return warta_xstrndup(o->via.str.ptr, o->via.str.size);
 }
 
+/* Whether o is the string s. */
 bool
 warta_str_eq(const msgpack_object *o, const char *s)
 {
@@ -635,6 +649,7 @@ warta_publish_result(struct warta *w, const struct warta_reply *r,
 	return WARTA_OK;
 }
 
+/* Acked publish of one event. */
 int
 warta_publish(struct warta *w, const char *type, const void *event,
     size_t len, uint64_t *seq, bool *duplicate)
@@ -695,6 +710,7 @@ warta_ack_one(struct warta *w)
 	return WARTA_OK;
 }
 
+/* Pipelined acked publish: send now, fn on its reply. */
 int
 warta_publish_async(struct warta *w, const char *type, const void *event,
     size_t len, warta_ack_fn *fn, void *arg, void *tag)
@@ -720,6 +736,7 @@ warta_publish_async(struct warta *w, const char *type, const void *event,
 	return WARTA_OK;
 }
 
+/* Wait for every pipelined publish in flight. */
 int
 warta_flush(struct warta *w)
 {
@@ -731,6 +748,7 @@ warta_flush(struct warta *w)
 	return WARTA_OK;
 }
 
+/* How many pipelined publishes wait for replies. */
 size_t
 warta_in_flight(const struct warta *w)
 {
@@ -794,6 +812,7 @@ warta_ingest_open(struct warta *w, const char *type)
 	return WARTA_E_TIMEOUT;
 }
 
+/* Unacknowledged publish on ingest. */
 int
 warta_send(struct warta *w, const char *type, const void *event, size_t len)
 {
@@ -1190,6 +1209,7 @@ warta_sub_open(struct warta_subrun *run)
 	return WARTA_OK;
 }
 
+/* Deliver notices, catching up by replay when asked, until stopped. */
 int
 warta_subscribe(struct warta *w, struct warta_sub *s)
 {

@@ -83,6 +83,7 @@ mpjson_pack_at(msgpack_packer *pk, const json_t *j, int depth, char **cause)
 	return -1;
 }
 
+/* Pack a JSON value as MessagePack. */
 int
 mpjson_pack(msgpack_packer *pk, const json_t *j, char **cause)
 {
@@ -90,6 +91,7 @@ mpjson_pack(msgpack_packer *pk, const json_t *j, char **cause)
 	return mpjson_pack_at(pk, j, 1, cause);
 }
 
+/* Pack a JSON value into a fresh buffer. */
 int
 mpjson_pack_buffer(msgpack_sbuffer *sb, const json_t *j, char **cause)
 {
@@ -208,6 +210,7 @@ mpjson_to_json_at(const msgpack_object *o, const char *path, int depth,
 	return NULL;
 }
 
+/* A JSON value for a MessagePack object. */
 json_t *
 mpjson_to_json(const msgpack_object *o, const char *path, char **cause)
 {

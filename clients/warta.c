@@ -1250,7 +1250,8 @@ pub_event(struct pub *p, bool noack, const char *type, json_t *ev, long line)
 		return;
 	}
 	if (mpjson_pack_buffer(&sb, ev, &cause) == -1) {
-		pub_failed(p, line, "invalid", cause ? cause : "", EXIT_DATAERR);
+		pub_failed(p, line, "invalid", cause ? cause : "",
+		    EXIT_DATAERR);
 		free(cause);
 		msgpack_sbuffer_destroy(&sb);
 		return;
@@ -2171,8 +2172,8 @@ cmd_replay(int argc, char **argv)
 		    next > last)
 			break;
 		if (next <= from)
-			cli_die(EXIT_PROTOCOL, "replay from %" PRIu64 " made no "
-			    "progress", from);
+			cli_die(EXIT_PROTOCOL, "replay from %" PRIu64
+			    " made no progress", from);
 		from = next;
 	}
 	warta_destroy(&w);
@@ -2681,6 +2682,7 @@ cmd_help(int argc, char **argv)
 	return 0;
 }
 
+/* Parse the global options, then run the command. */
 int
 main(int argc, char **argv)
 {

@@ -63,7 +63,7 @@ struct warta_options {
 	const char	*server_key;
 	const char	*public_key;
 	const char	*secret_key;
-	void		*zmq_ctx;	/* borrowed; NULL: the handle makes one */
+	void		*zmq_ctx;	/* borrowed; NULL: make one */
 };
 
 struct warta;
