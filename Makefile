@@ -87,3 +87,4 @@ clean:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 .PHONY: all deps unit run test clean
+.SECONDARY:

@@ -28,6 +28,8 @@ struct fx {
 	msgpack_sbuffer	 out;
 	msgpack_sbuffer	 ev[64];	/* event maps of the items */
 	struct store_item items[64];
+	char		 ids[64][32];	/* the items' id and msg_id */
+	char		 msgids[64][32];
 	size_t		 n;
 };
 
@@ -107,6 +109,12 @@ add(struct fx *fx, const char *id, const char *msg_id, int64_t t,
 		msgpack_pack_str_with_body(&pk, msg_id, strlen(msg_id));
 	}
 	memset(it, 0, sizeof *it);
+	snprintf(fx->ids[fx->n], sizeof fx->ids[0], "%s", id);
+	id = fx->ids[fx->n];
+	if (msg_id) {
+		snprintf(fx->msgids[fx->n], sizeof fx->msgids[0], "%s", msg_id);
+		msg_id = fx->msgids[fx->n];
+	}
 	it->type = "meeting";
 	it->id = id;
 	it->id_len = strlen(id);
@@ -361,14 +369,14 @@ test_retention_max_events(void **state)
 {
 	struct fx *fx = *state;
 	uint64_t first, last, count, seq;
-	char *cause = NULL, id[8], key[8];
+	char *cause = NULL, id[16], key[16];
 
 	fx->opts.max_events = 5;
 	reopen(fx);
 	for (int i = 0; i < 10; i++) {
 		snprintf(id, sizeof id, "m%d", i);
 		snprintf(key, sizeof key, "k%d", i);
-		add(fx, strdup(id), strdup(key), i, "CH", 10);
+		add(fx, id, key, i, "CH", 10);
 	}
 	commit_ok(fx);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
@@ -446,7 +454,7 @@ test_map_full(void **state)
 	struct fx *fx = *state;
 	const uint8_t *body;
 	size_t len;
-	char *cause = NULL, id[16];
+	char *cause = NULL, id[32];
 	int rc = 0, i;
 
 	fx->opts.map_size = 1u << 20;
@@ -456,7 +464,7 @@ test_map_full(void **state)
 	for (i = 0; i < 200 && rc == 0; i++) {
 		for (int j = 0; j < 8; j++) {
 			snprintf(id, sizeof id, "e%d-%d", i, j);
-			add(fx, strdup(id), NULL, 1, "CH", 4000);
+			add(fx, id, NULL, 1, "CH", 4000);
 		}
 		rc = commit(fx, &cause);
 	}
@@ -474,7 +482,7 @@ static void
 test_map_grows(void **state)
 {
 	struct fx *fx = *state;
-	char id[16];
+	char id[32];
 
 	fx->opts.map_size = 1u << 20;
 	fx->opts.max_map_size = 64u << 20;
@@ -482,7 +490,7 @@ test_map_grows(void **state)
 	for (int i = 0; i < 50; i++) {
 		for (int j = 0; j < 8; j++) {
 			snprintf(id, sizeof id, "g%d-%d", i, j);
-			add(fx, strdup(id), NULL, 1, "CH", 4000);
+			add(fx, id, NULL, 1, "CH", 4000);
 		}
 		commit_ok(fx);
 	}
