@@ -32,6 +32,10 @@
 #include "daemon/xmalloc.h"
 #include "handlers/handlers.h"
 
+const int64_t stats_commit_bounds[STATS_COMMIT_BUCKETS - 1] = {
+	250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 512000
+};
+
 struct writer {
 	pthread_t	 thread;
 	pthread_mutex_t	 mtx;
@@ -117,6 +121,30 @@ writer_main(void *arg)
 	return NULL;
 }
 
+/* Commit latency and events stored per type, for /metrics. */
+static void
+batch_count_commit(struct wartad *wd, const struct batch *b)
+{
+	int i;
+
+	for (i = 0; i < STATS_COMMIT_BUCKETS - 1; i++)
+		if (b->commit_us <= stats_commit_bounds[i])
+			break;
+	wd->st.commit_hist[i]++;
+	wd->st.commit_sum_us += (uint64_t)b->commit_us;
+	if (b->status != 0)
+		return;
+	for (size_t n = 0; n < b->nitems; n++) {
+		if (b->items[n].duplicate)
+			continue;
+		for (i = 0; handlers[i] != NULL && i < STATS_MAX_TYPES; i++)
+			if (handlers[i]->type == b->items[n].type) {
+				wd->st.stored_by_type[i]++;
+				break;
+			}
+	}
+}
+
 /*
  * The loop side of completion.  The order is the durability promise:
  * the transaction has committed (the writer is done), then notifications
@@ -137,6 +165,7 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 	wd->st.commits++;
 	log_debug("commit: %zu events, %zu rejects, %zu replies in %" PRId64
 	    " us", b->nitems, b->nrejects, b->npend, b->commit_us);
+	batch_count_commit(wd, b);
 	if (b->status == 0) {
 		if (b->res.last_seq > wd->last_seq)
 			wd->last_seq = b->res.last_seq;

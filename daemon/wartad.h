@@ -60,8 +60,17 @@ struct batch {
 	int64_t			 commit_us;	/* time the commit took */
 };
 
+/* Upper bounds (us) of the commit latency histogram's buckets; the last
+ * bucket is +Inf. */
+#define STATS_COMMIT_BUCKETS	12
+extern const int64_t stats_commit_bounds[STATS_COMMIT_BUCKETS - 1];
+#define STATS_MAX_TYPES		8
+
 struct stats {
 	uint64_t	received;
+	uint64_t	stored_by_type[STATS_MAX_TYPES];	/* handlers[] order */
+	uint64_t	commit_hist[STATS_COMMIT_BUCKETS];
+	uint64_t	commit_sum_us;
 	uint64_t	duplicates;
 	uint64_t	rejected[REASON_COUNT];
 	uint64_t	notified;
