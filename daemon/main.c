@@ -47,12 +47,47 @@ wartad_on_stop(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(wd->base);
 }
 
-/* SIGHUP: nothing to reload yet but the log level's flags. */
+static int	  wartad_argc;
+static char	**wartad_argv;
+
+/*
+ * SIGHUP: read the configuration again (file and flags, as at start) and
+ * apply what can change without dropping a connection: the log level.
+ * A bad file keeps the running configuration and says why.  Endpoints and
+ * store settings need a restart.
+ */
 static void
 wartad_on_hup(evutil_socket_t sig, short what, void *arg)
 {
-	log_info("SIGHUP: configuration reload is not supported yet; "
-	    "restart to apply changes");
+	struct config next;
+	char *cause = NULL;
+	int level;
+
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRId64,
+	    wartad_mono_us());
+	memset(&next, 0, sizeof next);
+	config_defaults(&next);
+	if (config_from_args(&next, wartad_argc, wartad_argv, &cause) != 0) {
+		log_error("SIGHUP: configuration not reloaded: %s",
+		    cause ? cause : "bad arguments");
+		free(cause);
+	} else {
+		level = next.log_level + next.verbose;
+		log_set_level(level > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : level);
+		log_info("SIGHUP: configuration reloaded; log level %s "
+		    "(endpoints and [store] settings apply at restart)",
+		    log_level_name(log_get_level()));
+	}
+	config_free(&next);
+	sd_notify(0, "READY=1");
+}
+
+/* Tell systemd the loop is alive: sent from the loop itself, so a stuck
+ * loop stops it and systemd restarts the daemon. */
+static void
+wartad_on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	sd_notify(0, "WATCHDOG=1");
 }
 
 /* Every heartbeat_ms: `_sys.heartbeat`. */
@@ -69,6 +104,11 @@ wartad_on_tick(evutil_socket_t fd, short what, void *arg)
 	struct wartad *wd = arg;
 
 	ingest_log_flush(wd, wartad_now_ms());
+	sd_notifyf(0, "STATUS=last seq %" PRIu64 ", %" PRIu64 " events/s, "
+	    "%" PRId64 " subscribers%s", wd->last_seq,
+	    wd->last_seq - wd->status_seq, wd->subscribers,
+	    store_full(wd->store) ? ", store FULL: writes refused" : "");
+	wd->status_seq = wd->last_seq;
 	if (wd->stopping)
 		return;
 	if (wd->cfg->max_events || wd->cfg->max_age_days) {
@@ -144,6 +184,8 @@ main(int argc, char **argv)
 
 	config_defaults(&cfg);
 	log_init(LOG_LVL_INFO);
+	wartad_argc = argc;
+	wartad_argv = argv;
 	rc = config_from_args(&cfg, argc, argv, &cause);
 	if (rc == 1)
 		return 0;
@@ -184,6 +226,7 @@ main(int argc, char **argv)
 		return EX_IOERR_CODE;
 	}
 	wd.last_seq = store_last_seq(wd.store);
+	wd.status_seq = wd.last_seq;
 	log_info("wartad %s: store %s opened, last seq %" PRIu64,
 	    WARTA_VERSION, cfg.data_dir, wd.last_seq);
 	if (!cfg.sync)
@@ -210,13 +253,23 @@ main(int argc, char **argv)
 	wd.ev_heartbeat = wartad_timer(&wd, cfg.heartbeat_ms,
 	    wartad_on_heartbeat);
 	wd.ev_tick = wartad_timer(&wd, 1000, wartad_on_tick);
+	{
+		uint64_t usec;
+
+		if (sd_watchdog_enabled(0, &usec) > 0) {
+			wd.ev_watchdog = wartad_timer(&wd,
+			    usec / 2000 ? usec / 2000 : 1, wartad_on_watchdog);
+			log_info("systemd watchdog: every %" PRIu64 " ms",
+			    usec / 2000);
+		}
+	}
 
 	log_info("ingest: bound %s", cfg.ingest_bind);
 	log_info("notify: bound %s", cfg.notify_bind);
 	log_info("api: bound %s", cfg.api_bind);
 	log_info("security: CURVE is off, traffic is plaintext; the default "
 	    "endpoints are loopback only");
-	sd_notify(0, "READY=1");
+	sd_notifyf(0, "READY=1\nSTATUS=ready, last seq %" PRIu64, wd.last_seq);
 
 	event_base_dispatch(wd.base);
 
@@ -230,6 +283,8 @@ main(int argc, char **argv)
 		event_free(wd.ev_sig[i]);
 	event_free(wd.ev_heartbeat);
 	event_free(wd.ev_tick);
+	if (wd.ev_watchdog)
+		event_free(wd.ev_watchdog);
 	event_base_free(wd.base);
 	batch_free_all(&wd);
 	log_info("stopped at seq %" PRIu64, wd.last_seq);

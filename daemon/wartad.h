@@ -92,6 +92,7 @@ struct wartad {
 	void			*ingest, *notify, *api;
 	struct event		*ev_ingest, *ev_notify, *ev_api;
 	struct event		*ev_writer, *ev_heartbeat, *ev_tick;
+	struct event		*ev_watchdog;	/* when systemd asks for one */
 	struct event		*ev_sig[3];
 	struct store		*store;
 	struct writer		*writer;
@@ -103,6 +104,7 @@ struct wartad {
 	struct stats		 st;
 	struct rlog		 rlog[REASON_COUNT];
 	uint64_t		 last_seq;	/* last committed, notified */
+	uint64_t		 status_seq;	/* last_seq at the last STATUS= */
 	int64_t			 subscribers;
 	int64_t			 started_ms;
 	bool			 stopping;
