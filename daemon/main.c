@@ -191,10 +191,13 @@ main(int argc, char **argv)
 		return 0;
 	if (rc == -1) {
 		fprintf(stderr, "wartad: %s\n", cause);
+		free(cause);
+		config_free(&cfg);
 		return EX_CONFIG_CODE;
 	}
 	if (cfg.check_only) {
 		printf("wartad: configuration OK\n");
+		config_free(&cfg);
 		return 0;
 	}
 	{
@@ -211,6 +214,7 @@ main(int argc, char **argv)
 
 	if ((lockfd = wartad_lock(cfg.data_dir, &cause)) == -1) {
 		log_error("%s", cause);
+		free(cause);
 		return EX_IOERR_CODE;
 	}
 	memset(&so, 0, sizeof so);
@@ -223,6 +227,7 @@ main(int argc, char **argv)
 	so.max_rejects = cfg.max_rejects;
 	if (store_open(&wd.store, &so, &cause) == -1) {
 		log_error("%s", cause);
+		free(cause);
 		return EX_IOERR_CODE;
 	}
 	wd.last_seq = store_last_seq(wd.store);
@@ -243,6 +248,7 @@ main(int argc, char **argv)
 	if (ingest_open(&wd, &cause) == -1 || notify_open(&wd, &cause) == -1 ||
 	    api_open(&wd, &cause) == -1) {
 		log_error("%s", cause);
+		free(cause);
 		return EX_UNAVAILABLE_CODE;
 	}
 	for (int i = 0; i < 3; i++) {
