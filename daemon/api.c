@@ -969,28 +969,8 @@ static void
 api_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct wartad *wd = arg;
-	int n;
 
-	if (wd->stopping)
-		return;
-	for (n = 0; n < WARTA_READ_BUDGET; n++) {
-		if (batch_full(wd)) {
-			batch_flush(wd);
-			if (batch_full(wd)) {
-				/* Level-triggered libevent would call us
-				   again and again: stop listening until
-				   batch_done resumes us. */
-				event_del(wd->ev_api);
-				wd->api_paused = true;
-				return;
-			}
-		}
-		if (!api_read_one(wd))
-			break;
-	}
-	if (n == WARTA_READ_BUDGET)
-		event_active(wd->ev_api, EV_READ, 0);
-	batch_flush(wd);
+	batch_drain(wd, wd->ev_api, &wd->api_paused, api_read_one);
 	wartad_kick(wd, wd->api, wd->ev_api);
 }
 
@@ -998,13 +978,7 @@ api_readable(evutil_socket_t fd, short what, void *arg)
 void
 api_resume(struct wartad *wd)
 {
-	if (wd->ev_api == NULL || wd->stopping)
-		return;
-	if (wd->api_paused) {
-		event_add(wd->ev_api, NULL);
-		wd->api_paused = false;
-	}
-	event_active(wd->ev_api, EV_READ, 0);
+	batch_resume(wd, wd->ev_api, &wd->api_paused);
 }
 
 /* Bind the api socket. */

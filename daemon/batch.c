@@ -423,3 +423,50 @@ batch_flush(struct wartad *wd)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mtx);
 }
+
+/*
+ * Run a socket's reader until its queue is empty (ZMQ_FD is edge-triggered:
+ * a partial drain could wait forever for the next edge), or until this
+ * turn's budget is spent (then again next turn, so the other sockets and
+ * the writer's completions are served in between), or until the batch is
+ * full while the writer is busy: then the event is removed, since
+ * level-triggered libevent would call us again and again, and
+ * batch_resume() puts it back when the commit is done.
+ */
+void
+batch_drain(struct wartad *wd, struct event *ev, bool *paused,
+    int (*read_one)(struct wartad *))
+{
+	int n;
+
+	if (wd->stopping)
+		return;
+	for (n = 0; n < WARTA_READ_BUDGET; n++) {
+		if (batch_full(wd)) {
+			batch_flush(wd);
+			if (batch_full(wd)) {
+				event_del(ev);
+				*paused = true;
+				return;
+			}
+		}
+		if (!read_one(wd))
+			break;
+	}
+	if (n == WARTA_READ_BUDGET)
+		event_active(ev, EV_READ, 0);
+	batch_flush(wd);
+}
+
+/* Listen and read again after a pause: the edge may have passed. */
+void
+batch_resume(struct wartad *wd, struct event *ev, bool *paused)
+{
+	if (ev == NULL || wd->stopping)
+		return;
+	if (*paused) {
+		event_add(ev, NULL);
+		*paused = false;
+	}
+	event_active(ev, EV_READ, 0);
+}

@@ -206,51 +206,20 @@ ingest_read_one(struct wartad *wd)
 	return 1;
 }
 
-/*
- * ZMQ_FD is edge-triggered: drain until the socket says nothing is left,
- * or until this turn's budget is spent (then run again next turn, so the
- * api and the writer's completions are served in between), or until the
- * batch is full while the writer is busy (then completion resumes us).
- */
+/* The ingest socket is readable: drain it (see batch_drain). */
 static void
 ingest_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct wartad *wd = arg;
-	int n;
 
-	if (wd->stopping)
-		return;
-	for (n = 0; n < WARTA_READ_BUDGET; n++) {
-		if (batch_full(wd)) {
-			batch_flush(wd);
-			if (batch_full(wd)) {
-				/* Level-triggered libevent would call us
-				   again and again: stop listening until
-				   batch_done resumes us. */
-				event_del(wd->ev_ingest);
-				wd->ingest_paused = true;
-				return;
-			}
-		}
-		if (!ingest_read_one(wd))
-			break;
-	}
-	if (n == WARTA_READ_BUDGET)
-		event_active(wd->ev_ingest, EV_READ, 0);
-	batch_flush(wd);
+	batch_drain(wd, wd->ev_ingest, &wd->ingest_paused, ingest_read_one);
 }
 
 /* Read again after a pause: the edge may have passed while we waited. */
 void
 ingest_resume(struct wartad *wd)
 {
-	if (wd->ev_ingest == NULL || wd->stopping)
-		return;
-	if (wd->ingest_paused) {
-		event_add(wd->ev_ingest, NULL);
-		wd->ingest_paused = false;
-	}
-	event_active(wd->ev_ingest, EV_READ, 0);
+	batch_resume(wd, wd->ev_ingest, &wd->ingest_paused);
 }
 
 /* Bind (and connect) the ingest socket and subscribe to every type. */

@@ -1005,9 +1005,10 @@ store_rd_list(struct store *s, const char *type, const char *country,
 	return ret;
 }
 
-/* Events from seq on. */
-int
-store_rd_scan(struct store *s, uint64_t from, store_body_cb cb, void *arg)
+/* Verified records of a log keyed by u64 (events, rejects) from key on. */
+static int
+store_rd_log(struct store *s, MDB_dbi dbi, const char *what, uint64_t from,
+    store_body_cb cb, void *arg)
 {
 	uint8_t kb[8];
 	MDB_cursor *cur;
@@ -1015,60 +1016,41 @@ store_rd_scan(struct store *s, uint64_t from, store_body_cb cb, void *arg)
 	int rc, ret = STORE_OK;
 
 	store_put_be64(kb, from);
-	if (mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
+	if (mdb_cursor_open(s->rtxn, dbi, &cur) != 0)
 		return STORE_ERR;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		const uint8_t *body;
-		size_t blen;
-		uint64_t seq;
+		const uint8_t *payload;
+		size_t len;
+		uint64_t key;
 
 		if (k.mv_size != 8) {
 			ret = STORE_CORRUPT;
 			break;
 		}
-		seq = store_get_be64(k.mv_data);
-		if ((ret = store_rd_record(s, "event", seq, &d, &body,
-		    &blen)) != STORE_OK)
+		key = store_get_be64(k.mv_data);
+		if ((ret = store_rd_record(s, what, key, &d, &payload,
+		    &len)) != STORE_OK)
 			break;
-		if (cb(arg, seq, body, blen) != 0)
+		if (cb(arg, key, payload, len) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
 	return ret;
 }
 
+/* Events from seq on. */
+int
+store_rd_scan(struct store *s, uint64_t from, store_body_cb cb, void *arg)
+{
+	return store_rd_log(s, s->events, "event", from, cb, arg);
+}
+
 /* Rejects from n on. */
 int
 store_rd_rejects(struct store *s, uint64_t from, store_body_cb cb, void *arg)
 {
-	uint8_t kb[8];
-	MDB_cursor *cur;
-	MDB_val k = { 8, kb }, d;
-	int rc, ret = STORE_OK;
-
-	store_put_be64(kb, from);
-	if (mdb_cursor_open(s->rtxn, s->rejects, &cur) != 0)
-		return STORE_ERR;
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		const uint8_t *item;
-		size_t len;
-		uint64_t n;
-
-		if (k.mv_size != 8) {
-			ret = STORE_CORRUPT;
-			break;
-		}
-		n = store_get_be64(k.mv_data);
-		if ((ret = store_rd_record(s, "reject", n, &d, &item,
-		    &len)) != STORE_OK)
-			break;
-		if (cb(arg, n, item, len) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	return ret;
+	return store_rd_log(s, s->rejects, "reject", from, cb, arg);
 }
 
 /* Bytes of the data file in use, and of the map. */

@@ -138,6 +138,9 @@ void		 batch_add_reject(struct wartad *, int64_t received_at,
 		     uint64_t size);
 struct pending	*batch_add_pending(struct wartad *);
 void		 batch_flush(struct wartad *);
+void		 batch_drain(struct wartad *, struct event *, bool *paused,
+		     int (*read_one)(struct wartad *));
+void		 batch_resume(struct wartad *, struct event *, bool *paused);
 
 /* ingest.c */
 int		 ingest_open(struct wartad *, char **cause);
