@@ -331,7 +331,11 @@ def expect_error(reply, code, field=None):
 
 def stats(api):
     """The stats reply, which must be ok."""
-    r = api.call("stats")
+    try:
+        r = api.call("stats")
+    except zmq.Again:
+        raise TestFailure("the api did not answer stats (no reply within "
+                          "the socket's receive timeout)")
     if not r.get("ok"):
         raise TestFailure("stats failed: %r" % (r,))
     return r

@@ -2,14 +2,12 @@
 to the daemon's SUB; it validates, stores and notifies on the XPUB, and
 keeps every rejected message in the rejects store (PROTOCOL.md sections 2,
 3, 4, 7 and 10)."""
+import zmq
 
 from harness import (Collector, Raw, TestFailure, attache, conf, meeting,
                      nested, now_ms, pack, raw_map, recv_note, rejected,
                      replay_all, same_typed, sized, stats, training, unpack,
                      wait_for, with_defaults)
-
-REASONS = ("frames", "topic", "too_large", "msgpack", "not_map", "schema")
-
 
 def _setup(t, config=None):
     """A daemon, a subscriber to everything that the daemon already counts,
@@ -530,8 +528,11 @@ def test_burst_100k_stored_and_notified(t):
         msgs.append([topic, pack(mk(id="e%d" % i, occurred_at=i))])
     for m in msgs:
         pub.send_multipart(m)
-    wait_for(lambda: stats(api)["received"] >= N, timeout=150, interval=0.25,
-             what="%d received" % N)
+    try:
+        wait_for(lambda: stats(api)["received"] >= N, timeout=150,
+                 interval=0.25, what="%d received" % N)
+    except TestFailure as e:
+        raise TestFailure("%s; %s" % (e, _stall_facts(t, d, api, pub, col)))
     wait_for(lambda: stats(api)["stored"] >= N, timeout=60, interval=0.25,
              what="%d stored" % N)
     st = stats(api)
@@ -547,3 +548,54 @@ def test_burst_100k_stored_and_notified(t):
     if seqs != list(range(1, N + 1)):
         bad = next(i for i, s in enumerate(seqs) if s != i + 1)
         raise TestFailure("notification %d has seq %d" % (bad, seqs[bad]))
+
+
+def _stall_facts(t, d, api, pub, col):
+    """What a stalled api looks like from outside, for the report."""
+    facts = ["daemon alive: %s" % d.alive(),
+             "notifications received: %d" % col.count]
+    fresh = t.api(d, timeout_ms=3000)
+    try:
+        fresh.call("ping")
+        facts.append("a fresh client's ping is answered")
+    except zmq.Again:
+        facts.append("a fresh client's ping is not answered either")
+    pub.send_multipart([b"meeting", pack(meeting(id="poke"))])
+    api.sock.setsockopt(zmq.RCVTIMEO, 3000)
+    try:
+        r = api.recv()
+        facts.append("one more ingest event released the pending stats reply "
+                     "(received=%s)" % r.get("received"))
+    except zmq.Again:
+        facts.append("one more ingest event did not release it")
+    return "; ".join(facts)
+
+
+def test_api_answers_during_ingest_bursts(t):
+    """The api keeps answering while ingest is busy: during each of 8
+    bursts of 20,000 events (notified to a subscriber) stats is asked at
+    once and must be answered, as must a fresh client's ping (guards
+    against api requests left unread until more ingest arrives)."""
+    d = t.daemon(config=conf())
+    col = Collector(t, d, keep_bodies=False)
+    t.wait_subscribers(d, 1)
+    pub = t.pub(d)
+    api = t.api(d)
+    total = 0
+    kinds = [(b"meeting", meeting), (b"training", training),
+             (b"attache", attache)]
+    for rnd in range(8):
+        for i in range(20000):
+            topic, mk = kinds[i % 3]
+            pub.send_multipart([topic, pack(mk(id="b%d.%d" % (rnd, i)))])
+        total += 20000
+        try:
+            wait_for(lambda: stats(api)["stored"] >= total, interval=0.05,
+                     what="%d stored" % total)
+        except TestFailure as e:
+            raise TestFailure("burst %d: %s; %s" % (rnd, e,
+                                                    _stall_facts(t, d, api, pub, col)))
+        fresh = t.api(d)
+        if not fresh.call("ping").get("ok"):
+            raise TestFailure("ping after burst %d" % rnd)
+    wait_for(lambda: col.count >= total, what="%d notified" % total)
