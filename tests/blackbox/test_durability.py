@@ -151,9 +151,12 @@ def test_kill9_after_ack(t):
 def test_kill9_torture(t):
     """A DEALER keeps 32 publishes outstanding while the daemon is killed
     with SIGKILL at random moments five times, restarting on the same data
-    dir: every acked seq is stored with an identical event, stored seqs
-    are contiguous, and numbering continues after the last stored seq."""
+    dir: every acked seq is stored with an identical event, every notified
+    one as notified, stored seqs are contiguous, and numbering continues
+    after the last stored seq."""
     d = _d(t)
+    col = Collector(t, d)
+    t.wait_subscribers(d, 1)
     rng = random.Random(20260101)
     acked = {}
     n = 0
@@ -221,6 +224,13 @@ def test_kill9_torture(t):
     ids = [e["id"] for e in stored.values()]
     if len(set(ids)) != len(ids):
         raise TestFailure("an event was stored twice")
+    # Notified means committed too (sections 3 and 6).
+    col.stop()
+    full = {it["seq"]: it for it in items}
+    for topic, body in col.decoded():
+        if body["seq"] not in full or not same_typed(full[body["seq"]], body):
+            raise TestFailure("notified seq %d not stored as notified"
+                              % body["seq"])
 
 
 def test_late_subscriber_catches_up_across_restart(t):
@@ -319,3 +329,23 @@ def test_late_subscriber_catches_up_across_restart(t):
     bad = [b["seq"] for b, f in zip(got, final) if not same_typed(b, f)]
     if bad:
         raise TestFailure("client's copies differ at seqs %r" % bad[:5])
+
+
+def test_counters_after_restart(t):
+    """After a restart stored and last_seq come from the store while
+    received, duplicates and rejected count from the new start."""
+    d = _d(t)
+    api = t.api(d)
+    pub = t.pub(d)
+    publish_ok(api, "meeting", meeting(msg_id="k"))
+    publish_ok(api, "meeting", meeting(msg_id="k"))
+    pub.send_multipart([b"meeting", b"\xc1"])
+    wait_for(lambda: stats(api)["received"] >= 3, what="3 received")
+    api.close()
+    if d.stop() != 0:
+        raise TestFailure("SIGTERM exit status")
+    d.start()
+    st = stats(t.api(d))
+    if st["stored"] != 1 or st["last_seq"] != 1 or st["received"] != 0 or \
+            st["duplicates"] != 0 or any((st.get("rejected") or {}).values()):
+        raise TestFailure("stats after restart %r" % st)

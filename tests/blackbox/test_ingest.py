@@ -2,6 +2,9 @@
 to the daemon's SUB; it validates, stores and notifies on the XPUB, and
 keeps every rejected message in the rejects store (PROTOCOL.md sections 2,
 3, 4, 7 and 10)."""
+import re
+import time
+
 import zmq
 
 from harness import (Collector, Raw, TestFailure, attache, conf, meeting,
@@ -599,3 +602,28 @@ def test_api_answers_during_ingest_bursts(t):
         if not fresh.call("ping").get("ok"):
             raise TestFailure("ping after burst %d" % rnd)
     wait_for(lambda: col.count >= total, what="%d notified" % total)
+
+
+def test_reject_logging_rate_limited(t):
+    """2,000 rejects of one reason are logged at most one line per second
+    for that reason, followed by a line saying how many were not logged."""
+    d, sub, pub, api = _setup(t)
+    start = time.monotonic()
+    for i in range(2000):
+        pub.send_multipart([b"meeting", b"\xc1"])
+    wait_for(lambda: rejected(api, "msgpack") >= 2000, what="2000 rejects")
+    # The summary comes once the second is over; another reject after it
+    # gives a daemon that only summarises on the next reject its chance.
+    time.sleep(1.5)
+    pub.send_multipart([b"meeting", b"\xc1"])
+    wait_for(lambda: rejected(api, "msgpack") >= 2001, what="2001 rejects")
+    seconds = time.monotonic() - start
+    lines = [ln for ln in d.stderr().splitlines() if "msgpack" in ln]
+    if len(lines) > 2 * (seconds + 2):
+        raise TestFailure("%d log lines about msgpack rejects in %.0f s"
+                          % (len(lines), seconds))
+    counts = [int(n) for ln in d.stderr().splitlines()
+              for n in re.findall(r"\b\d+\b", ln.split(" ", 2)[-1])]
+    if not any(n >= 1000 for n in counts):
+        raise TestFailure("no line says how many rejects were not logged:\n"
+                          + d.stderr()[-2000:])
