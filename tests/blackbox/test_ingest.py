@@ -557,6 +557,16 @@ def _stall_facts(t, d, api, pub, col):
     """What a stalled api looks like from outside, for the report."""
     facts = ["daemon alive: %s" % d.alive(),
              "notifications received: %d" % col.count]
+    try:
+        def cpu():
+            with open("/proc/%d/stat" % d.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+        c0 = cpu()
+        time.sleep(1)
+        facts.append("daemon CPU over 1 s: %d%%" % (cpu() - c0))
+    except (OSError, ValueError, IndexError):
+        pass
     fresh = t.api(d, timeout_ms=3000)
     try:
         fresh.call("ping")
