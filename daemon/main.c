@@ -238,8 +238,22 @@ main(int argc, char **argv)
 		log_warnx("store: sync = no: commits are not fsync'd; a power "
 		    "loss or kernel crash can lose acknowledged events");
 
-	if ((wd.base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
+	{
+		struct event_config *ecfg = event_config_new();
+
+		/*
+		 * Readers re-activate themselves when their per-turn budget
+		 * is spent; libevent 2.1 would run such a callback again in
+		 * the same pass, starving the writer's completion and the
+		 * other sockets.  Poll again after a few callbacks instead.
+		 */
+		if (ecfg == NULL ||
+		    event_config_set_max_dispatch_interval(ecfg, NULL, 4,
+		    0) == -1 ||
+		    (wd.base = event_base_new_with_config(ecfg)) == NULL)
+			fatalx("cannot set up the libevent loop");
+		event_config_free(ecfg);
+	}
 	if ((wd.zctx = zmq_ctx_new()) == NULL)
 		fatalx("zmq_ctx_new: %s", zmq_strerror(errno));
 	batch_init(&wd);

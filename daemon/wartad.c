@@ -39,7 +39,10 @@ wartad_kick(struct wartad *wd, void *sock, struct event *ev)
 	int events = 0;
 	size_t len = sizeof events;
 
-	if (sock == NULL || ev == NULL || wd->stopping)
+	/* A paused reader (batch full) is not pending: leave it to
+	   batch_resume(), or we would spin until the commit ends. */
+	if (sock == NULL || ev == NULL || wd->stopping ||
+	    !event_pending(ev, EV_READ, NULL))
 		return;
 	if (zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len) == 0 &&
 	    (events & ZMQ_POLLIN))
