@@ -81,10 +81,24 @@ run: $(BUILD)/wartad
 test: all $(UNIT_BIN)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run.sh
 
+# Fuzz the event parsers with clang's libFuzzer for FUZZ_SECONDS; new
+# inputs go to build-fuzz/corpus, crashes to build-fuzz/.  A crash found
+# becomes a regression case: copy it into tests/fuzz/corpus/event/.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC = tests/fuzz/fuzz_event.c $(wildcard schema/*.c) \
+           $(wildcard handlers/*.c) daemon/log.c daemon/xmalloc.c
+fuzz: $(DEPS_OK)
+	@mkdir -p build-fuzz/corpus
+	clang -std=c11 -D_GNU_SOURCE -I. -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz_event \
+	    $(FUZZ_SRC) -pthread -lmsgpackc
+	./build-fuzz/fuzz_event -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fuzz/corpus/event
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all deps unit run test clean
+.PHONY: all deps unit run test clean fuzz
 .SECONDARY:
