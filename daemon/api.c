@@ -281,13 +281,19 @@ api_ping(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	msgpack_pack_int64(pk, (wartad_now_ms() - wd->started_ms) / 1000);
 }
 
+struct api_history {
+	msgpack_packer	 pk;		/* into api_items */
+	size_t		 n;
+};
+
 /* Collect history seqs into api_items. */
 static int
 api_history_cb(void *arg, uint64_t seq)
 {
-	msgpack_packer *pk = arg;
+	struct api_history *hist = arg;
 
-	msgpack_pack_uint64(pk, seq);
+	msgpack_pack_uint64(&hist->pk, seq);
+	hist->n++;
 	return 0;
 }
 
@@ -297,10 +303,10 @@ api_get(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 {
 	const struct handler *h;
 	const char *id;
-	size_t id_len, blen, elen, nhist;
+	size_t id_len, blen, elen;
 	const uint8_t *body, *ev;
 	uint64_t seq;
-	msgpack_packer ipk;
+	struct api_history hist = { .n = 0 };
 	bool truncated;
 	int rc;
 
@@ -324,22 +330,12 @@ api_get(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 		goto out;
 	}
 	api_items.size = 0;
-	msgpack_packer_init(&ipk, &api_items, msgpack_sbuffer_write);
+	msgpack_packer_init(&hist.pk, &api_items, msgpack_sbuffer_write);
 	rc = store_rd_history(wd->store, h->type, id, id_len, API_HISTORY_MAX,
-	    api_history_cb, &ipk, &truncated);
+	    api_history_cb, &hist, &truncated);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND) {
 		api_rd_fail(pk, rc, "get");
 		goto out;
-	}
-	/* Count what the callback packed: one uint each. */
-	{
-		struct mp_reader r;
-		struct mp_obj o;
-
-		nhist = 0;
-		mp_reader_init(&r, api_items.data, api_items.size);
-		while (r.p < r.end && mp_read(&r, &o) == 0)
-			nhist++;
 	}
 	msgpack_pack_map(pk, truncated ? 5 : 4);
 	api_pack_str(pk, "ok");
@@ -349,7 +345,7 @@ api_get(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	api_pack_str(pk, "event");
 	msgpack_sbuffer_write(pk->data, (const char *)ev, elen);
 	api_pack_str(pk, "history");
-	msgpack_pack_array(pk, nhist);
+	msgpack_pack_array(pk, hist.n);
 	msgpack_sbuffer_write(pk->data, api_items.data, api_items.size);
 	if (truncated) {
 		api_pack_str(pk, "history_truncated");
@@ -650,7 +646,6 @@ api_parse(const uint8_t *buf, size_t len, struct api_req *req,
 	for (uint32_t i = 0; i < o.v.n; i++) {
 		struct api_kv *k = &req->kv[req->nkv];
 		struct mp_obj key;
-		const uint8_t *kstart = r.p;
 
 		mp_read(&r, &key);
 		if (key.type != MP_STR) {
@@ -658,7 +653,6 @@ api_parse(const uint8_t *buf, size_t len, struct api_req *req,
 			    "keys are strings", mp_type_name(key.type));
 			return NULL;
 		}
-		(void)kstart;
 		k->key = key.v.str.ptr;
 		k->klen = key.v.str.len;
 		k->vstart = r.p;
