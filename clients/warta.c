@@ -2185,22 +2185,14 @@ cmd_replay(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* stats, rejects, ping */
 
-/* warta stats [--json] */
-static int
-cmd_stats(int argc, char **argv)
+/* Parse the options of a command whose only own option is --json. */
+static bool
+args_json_only(int argc, char **argv)
 {
-	struct args		 a;
-	struct warta		*w;
-	struct warta_reply	*r;
-	struct table		 t;
-	msgpack_sbuffer		 sb;
-	msgpack_packer		 pk;
-	const msgpack_object_kv	*kv;
-	const char		*name, *inl;
-	struct str		 s = { 0 };
-	bool			 json = false;
-	uint32_t		 i;
-	int			 rc;
+	struct args	 a;
+	const char	*name, *inl;
+	bool		 json = false;
+	int		 rc;
 
 	args_init(&a, argc, argv, 1);
 	while ((rc = args_next(&a, &name, &inl)) != -1) {
@@ -2212,6 +2204,24 @@ cmd_stats(int argc, char **argv)
 		} else
 			cli_other(&a, name, inl);
 	}
+	return json;
+}
+
+/* warta stats [--json] */
+static int
+cmd_stats(int argc, char **argv)
+{
+	struct warta		*w;
+	struct warta_reply	*r;
+	struct table		 t;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	const msgpack_object_kv	*kv;
+	struct str		 s = { 0 };
+	bool			 json = false;
+	uint32_t		 i;
+
+	json = args_json_only(argc, argv);
 	w = cli_connect();
 	req_begin(&sb, &pk, "stats", 0);
 	r = cli_call(w, &sb);
@@ -2404,27 +2414,15 @@ cmd_rejects(int argc, char **argv)
 static int
 cmd_ping(int argc, char **argv)
 {
-	struct args		 a;
 	struct warta		*w;
 	struct warta_reply	*r;
 	msgpack_sbuffer		 sb;
 	msgpack_packer		 pk;
-	const char		*name, *inl;
 	char			*version, *last;
 	uint64_t		 up = 0;
 	bool			 json = false;
-	int			 rc;
 
-	args_init(&a, argc, argv, 1);
-	while ((rc = args_next(&a, &name, &inl)) != -1) {
-		if (rc == 0)
-			cli_usage("unexpected argument '%s'", name);
-		else if (strcmp(name, "json") == 0) {
-			args_flag(name, inl);
-			json = true;
-		} else
-			cli_other(&a, name, inl);
-	}
+	json = args_json_only(argc, argv);
 	w = cli_connect();
 	req_begin(&sb, &pk, "ping", 0);
 	r = cli_call(w, &sb);
