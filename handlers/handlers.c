@@ -5,10 +5,13 @@
  * and one row here: ingest subscriptions, api type checks and validation
  * all read this table.
  */
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "handlers/handlers.h"
+#include "schema/schema.h"
 
 extern const struct handler handler_meeting;
 extern const struct handler handler_training;
@@ -35,4 +38,20 @@ handlers_find(const char *type, size_t len)
 			return (*h);
 	}
 	return (NULL);
+}
+
+/* ends_at, when given, is not before starts_at (meeting, training). */
+int
+handler_check_dates(const struct handler_view *v, struct schema_err *err)
+{
+	int64_t	starts, ends;
+
+	if (v->get_int(v, "starts_at", &starts) &&
+	    v->get_int(v, "ends_at", &ends) && ends < starts) {
+		snprintf(err->detail, sizeof err->detail,
+		    "ends_at: %" PRId64 " is before starts_at %" PRId64,
+		    ends, starts);
+		return (-1);
+	}
+	return (0);
 }

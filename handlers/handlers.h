@@ -48,6 +48,10 @@ struct handler {
 /* Every type, in table order, NULL-terminated. */
 extern const struct handler *const handlers[];
 
+/* The shared rule of dated types: ends_at, when given, is not before
+ * starts_at.  0, or -1 with err->detail filled. */
+int handler_check_dates(const struct handler_view *, struct schema_err *);
+
 /* The handler whose type is exactly type[0..len), or NULL. */
 const struct handler *handlers_find(const char *type, size_t len);
 

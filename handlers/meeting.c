@@ -2,9 +2,7 @@
  * meeting.c — bilateral, regional and multilateral meetings
  * (PROTOCOL.md section 4, `meeting`).
  */
-#include <inttypes.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "handlers/handlers.h"
 #include "schema/field.h"
@@ -47,14 +45,5 @@ const struct handler handler_meeting = {
 static int
 meeting_check(const struct handler_view *v, struct schema_err *err)
 {
-	int64_t	starts, ends;
-
-	if (v->get_int(v, "starts_at", &starts) &&
-	    v->get_int(v, "ends_at", &ends) && ends < starts) {
-		snprintf(err->detail, sizeof err->detail,
-		    "ends_at: %" PRId64 " is before starts_at %" PRId64,
-		    ends, starts);
-		return (-1);
-	}
-	return (0);
+	return (handler_check_dates(v, err));
 }

@@ -49,15 +49,10 @@ const struct handler handler_training = {
 static int
 training_check(const struct handler_view *v, struct schema_err *err)
 {
-	int64_t	starts, ends, seats, participants;
+	int64_t	seats, participants;
 
-	if (v->get_int(v, "starts_at", &starts) &&
-	    v->get_int(v, "ends_at", &ends) && ends < starts) {
-		snprintf(err->detail, sizeof err->detail,
-		    "ends_at: %" PRId64 " is before starts_at %" PRId64,
-		    ends, starts);
+	if (handler_check_dates(v, err) == -1)
 		return (-1);
-	}
 	if (v->get_int(v, "seats", &seats) &&
 	    v->get_int(v, "participants", &participants) &&
 	    participants > seats) {
