@@ -260,7 +260,7 @@ main(int argc, char **argv)
 	wd.writer = writer_start(wd.store, &wd);
 
 	if (ingest_open(&wd, &cause) == -1 || notify_open(&wd, &cause) == -1 ||
-	    api_open(&wd, &cause) == -1) {
+	    api_open(&wd, &cause) == -1 || http_open(&wd, &cause) == -1) {
 		log_error("%s", cause);
 		free(cause);
 		return EX_UNAVAILABLE_CODE;
@@ -287,6 +287,10 @@ main(int argc, char **argv)
 	log_info("ingest: bound %s", cfg.ingest_bind);
 	log_info("notify: bound %s", cfg.notify_bind);
 	log_info("api: bound %s", cfg.api_bind);
+	if (*cfg.http_listen != '\0')
+		log_info("http: listening on %s", cfg.http_listen);
+	else
+		log_info("http: off ([http] listen is empty)");
 	log_info("security: CURVE is off, traffic is plaintext; the default "
 	    "endpoints are loopback only");
 	sd_notifyf(0, "READY=1\nSTATUS=ready, last seq %" PRIu64, wd.last_seq);
@@ -305,6 +309,7 @@ main(int argc, char **argv)
 	event_free(wd.ev_tick);
 	if (wd.ev_watchdog)
 		event_free(wd.ev_watchdog);
+	http_close(&wd);
 	event_base_free(wd.base);
 	batch_free_all(&wd);
 	log_info("stopped at seq %" PRIu64, wd.last_seq);

@@ -30,6 +30,7 @@
 
 struct event_base;
 struct event;
+struct evhttp;
 
 /* A reply that must wait for a batch's commit, in arrival order. */
 struct pending {
@@ -96,6 +97,7 @@ struct wartad {
 	struct event		*ev_sig[3];
 	struct store		*store;
 	struct writer		*writer;
+	struct evhttp		*http;		/* NULL: [http] listen is off */
 
 	struct batch		*fill;		/* being filled by the loop */
 	struct batch		*busy;		/* with the writer, or NULL */
@@ -161,5 +163,9 @@ int		 api_open(struct wartad *, char **cause);
 void		 api_close(struct wartad *);
 void		 api_resume(struct wartad *);
 void		 api_complete(struct wartad *, struct batch *);
+
+/* http.c */
+int		 http_open(struct wartad *, char **cause);
+void		 http_close(struct wartad *);
 
 #endif

@@ -135,12 +135,16 @@ class Daemon:
         argv = [os.path.join(ROOT, BUILD, "wartad"), "--data", self.data,
                 "--ingest", self.ingest, "--notify", self.notify,
                 "--api", self.api_ep]
-        if self.config is not None:
-            path = os.path.join(self.dir, "wartad.conf")
-            with open(path, "w") as f:
-                f.write(self.config)
-            argv += ["-c", path]
-        return argv + self.args
+        # The HTTP listener's default port would be fought over by every
+        # daemon a test (or a parallel run) starts, so it is off unless the
+        # test's config has an [http] section of its own.
+        text = self.config or ""
+        if "[http]" not in text:
+            text += "\n[http]\nlisten =\n"
+        path = os.path.join(self.dir, "wartad.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return argv + ["-c", path] + self.args
 
     def start(self, wait=True):
         """Start the daemon; with wait, return once the api answers ping."""
