@@ -43,6 +43,18 @@ CORE_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c)) \
            $(wildcard schema/*.c) $(wildcard handlers/*.c)
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
 
+# issue 9: HTTP's JSON is the client's mapping (clients/mpjson.c, jansson),
+# webhooks sign with libsodium, and the live page www/index.html is
+# embedded as C by tools/embed.sh.
+PKGS     += jansson libsodium
+CORE_SRC += clients/mpjson.c
+CORE_OBJ += $(BUILD)/gen/www.o
+$(BUILD)/gen/www.c: www/index.html tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh www/index.html www_index_html > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/www.o: $(BUILD)/gen/www.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
 # The client library and the command-line client.
 LIBWARTA_SRC = $(filter-out clients/warta.c,$(wildcard clients/*.c))
 LIBWARTA_OBJ = $(LIBWARTA_SRC:%.c=$(BUILD)/%.o)

@@ -440,8 +440,8 @@ api_list(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	store_rd_end(wd->store);
 }
 
-/* Whether a body's topic starts with prefix. */
-static bool
+/* Whether a body's topic starts with prefix (replay, SSE, webhooks). */
+bool
 api_topic_matches(const uint8_t *body, size_t len, const char *prefix,
     size_t plen)
 {
@@ -531,7 +531,7 @@ api_stats(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	store_rd_end(wd->store);
 	store_sizes(wd->store, &db_bytes, &map_bytes);
 
-	msgpack_pack_map(pk, 15);
+	msgpack_pack_map(pk, 17);
 	api_pack_str(pk, "ok");
 	msgpack_pack_true(pk);
 	api_pack_str(pk, "received");
@@ -569,6 +569,25 @@ api_stats(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 		msgpack_pack_false(pk);
 	else
 		msgpack_pack_true(pk);
+	api_pack_str(pk, "sse_cut_off");
+	msgpack_pack_uint64(pk, wd->st.sse_cut_off);
+	api_pack_str(pk, "webhooks");
+	msgpack_pack_map(pk, webhook_count(wd));
+	for (size_t i = 0; i < webhook_count(wd); i++) {
+		struct webhook_info wi;
+
+		webhook_get_info(wd, i, &wi);
+		api_pack_str(pk, wi.name);
+		msgpack_pack_map(pk, 4);
+		api_pack_str(pk, "cursor");
+		msgpack_pack_uint64(pk, wi.cursor);
+		api_pack_str(pk, "lag");
+		msgpack_pack_uint64(pk, wi.lag);
+		api_pack_str(pk, "failures");
+		msgpack_pack_uint64(pk, wi.failures);
+		api_pack_str(pk, "delivered");
+		msgpack_pack_uint64(pk, wi.delivered);
+	}
 }
 
 /* rejects callback. */
@@ -707,43 +726,34 @@ api_parse(const uint8_t *buf, size_t len, struct api_req *req,
 }
 
 /*
- * publish: validate the event; 0 when it joined the batch, -1 after
- * packing the failure.  Failures are counted under their reasons.
+ * Validate an event (MessagePack) for topic and add it to the batch: 0
+ * with *item its index, or -1 after packing the failure, counted under
+ * its reason.  The api's publish and HTTP's POST /v1/events/{type} share
+ * it; the caller counts the request as received.
  */
-static int
-api_publish(struct wartad *wd, struct api_req *req, msgpack_packer *pk,
-    long *item)
+int
+api_publish_event(struct wartad *wd, const char *topic, size_t tlen,
+    const uint8_t *evbuf, size_t evlen, msgpack_packer *pk, long *item)
 {
 	const struct handler *h;
-	const struct api_kv *ev_kv;
-	const char *topic;
-	size_t tlen;
 	struct schema_err err;
 	struct event ev;
 	int64_t now = wartad_now_ms();
 
-	wd->st.received++;
-	if (api_arg_str(req, "topic", true, &topic, &tlen, pk) == -1)
-		return -1;
-	if ((ev_kv = api_arg(req, "event")) == NULL) {
-		api_fail(pk, "bad_request", "event: missing");
-		return -1;
-	}
 	if ((h = handlers_find(topic, tlen)) == NULL) {
 		wd->st.rejected[REASON_TOPIC]++;
 		api_fail(pk, "invalid", "topic: '%.*s' is not one of meeting, "
 		    "training, attache", (int)(tlen > 64 ? 64 : tlen), topic);
 		return -1;
 	}
-	if (ev_kv->vlen > wd->cfg->max_event_bytes) {
+	if (evlen > wd->cfg->max_event_bytes) {
 		wd->st.rejected[REASON_TOO_LARGE]++;
 		api_fail(pk, "too_large", "event: %zu bytes is over "
-		    "max_event_bytes %" PRIu64, ev_kv->vlen,
+		    "max_event_bytes %" PRIu64, evlen,
 		    wd->cfg->max_event_bytes);
 		return -1;
 	}
-	if (schema_decode_event(h, ev_kv->vstart, ev_kv->vlen, now, &ev,
-	    &err) == -1) {
+	if (schema_decode_event(h, evbuf, evlen, now, &ev, &err) == -1) {
 		wd->st.rejected[err.reason]++;
 		api_fail(pk, "invalid", "%s", err.detail);
 		return -1;
@@ -753,19 +763,51 @@ api_publish(struct wartad *wd, struct api_req *req, msgpack_packer *pk,
 	return 0;
 }
 
-/* Run a read op now and send its reply. */
-static void
-api_run(struct wartad *wd, const uint8_t *env, size_t env_len,
-    const uint8_t *buf, size_t len)
+/*
+ * publish: validate the event; 0 when it joined the batch, -1 after
+ * packing the failure.  Failures are counted under their reasons.
+ */
+static int
+api_publish(struct wartad *wd, struct api_req *req, msgpack_packer *pk,
+    long *item)
+{
+	const struct api_kv *ev_kv;
+	const char *topic;
+	size_t tlen;
+
+	wd->st.received++;
+	if (api_arg_str(req, "topic", true, &topic, &tlen, pk) == -1)
+		return -1;
+	if ((ev_kv = api_arg(req, "event")) == NULL) {
+		api_fail(pk, "bad_request", "event: missing");
+		return -1;
+	}
+	return api_publish_event(wd, topic, tlen, ev_kv->vstart, ev_kv->vlen,
+	    pk, item);
+}
+
+/* Run a read op (a request map) and pack its reply into sb; the HTTP
+ * queries run through here too, so both answer alike. */
+void
+api_exec(struct wartad *wd, const uint8_t *buf, size_t len,
+    msgpack_sbuffer *sb)
 {
 	struct api_req req;
 	const struct api_op *op;
 	msgpack_packer pk;
 
-	wd->reply.size = 0;
-	msgpack_packer_init(&pk, &wd->reply, msgpack_sbuffer_write);
+	sb->size = 0;
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	if ((op = api_parse(buf, len, &req, &pk)) != NULL && op->run != NULL)
 		op->run(wd, &req, &pk);
+}
+
+/* Run a read op now and send its reply. */
+static void
+api_run(struct wartad *wd, const uint8_t *env, size_t env_len,
+    const uint8_t *buf, size_t len)
+{
+	api_exec(wd, buf, len, &wd->reply);
 	api_send(wd, env, env_len, wd->reply.data, wd->reply.size);
 }
 
@@ -833,7 +875,10 @@ api_complete(struct wartad *wd, struct batch *b)
 	for (size_t i = 0; i < b->npend; i++) {
 		const struct pending *p = &b->pend[i];
 
-		if (p->item >= 0) {
+		if (p->http != NULL)
+			http_publish_done(wd, p->http, b->status == 0 ?
+			    &b->items[p->item] : NULL, b->cause);
+		else if (p->item >= 0) {
 			const struct store_item *it = &b->items[p->item];
 
 			wd->reply.size = 0;

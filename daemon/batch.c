@@ -51,7 +51,7 @@ struct writer {
 static void
 batch_reset(struct batch *b)
 {
-	b->nitems = b->nrejects = b->npend = 0;
+	b->nitems = b->nrejects = b->npend = b->ncursors = 0;
 	b->retain = false;
 	b->status = 0;
 	free(b->cause);
@@ -82,6 +82,7 @@ batch_free(struct batch **bp)
 	free(b->items);
 	free(b->rejects);
 	free(b->pend);
+	free(b->cursors);
 	free(b->cause);
 	msgpack_sbuffer_destroy(&b->out);
 	arena_free(&b->arena);
@@ -111,7 +112,8 @@ writer_main(void *arg)
 
 		t0 = wartad_mono_us();
 		b->status = store_write(w->store, b->items, b->nitems,
-		    b->rejects, b->nrejects, wartad_now_ms(), &b->out, &b->res,
+		    b->rejects, b->nrejects, b->cursors, b->ncursors,
+		    wartad_now_ms(), &b->out, &b->res,
 		    &b->cause);
 		b->commit_us = wartad_mono_us() - t0;
 
@@ -173,8 +175,9 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 		if (b->res.removed)
 			log_debug("retention removed %" PRIu64 " events",
 			    b->res.removed);
-		/* 1. notify */
+		/* 1. notify: the XPUB socket, SSE streams, webhooks */
 		notify_publish_batch(wd, b);
+		webhook_committed(wd, b);
 	} else {
 		/* Nothing of it was stored: ingest events are lost to the
 		   store, so count and log them; api clients hear it below. */
@@ -279,7 +282,8 @@ batch_free_all(struct wartad *wd)
 bool
 batch_has_writes(const struct batch *b)
 {
-	return b->nitems > 0 || b->nrejects > 0 || b->retain;
+	return b->nitems > 0 || b->nrejects > 0 || b->ncursors > 0 ||
+	    b->retain;
 }
 
 /* Whether work is waiting for a commit: replies must queue behind it. */
@@ -393,6 +397,23 @@ batch_add_pending(struct wartad *wd)
 	memset(p, 0, sizeof *p);
 	p->item = -1;
 	return p;
+}
+
+/* Save a webhook's cursor with the next commit; the newest wins. */
+void
+batch_set_cursor(struct wartad *wd, const char *name, uint64_t seq)
+{
+	struct batch *b = wd->fill;
+
+	for (size_t i = 0; i < b->ncursors; i++)
+		if (b->cursors[i].name == name) {
+			b->cursors[i].seq = seq;
+			return;
+		}
+	b->cursors = batch_grow(b->cursors, b->ncursors, &b->cursors_cap,
+	    sizeof *b->cursors);
+	b->cursors[b->ncursors].name = name;
+	b->cursors[b->ncursors++].seq = seq;
 }
 
 /*

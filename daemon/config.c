@@ -424,7 +424,8 @@ config_endpoint_valid(const char *s)
 	return s != NULL && config_endpoint_why(s) == NULL ? 0 : -1;
 }
 
-/* Why s is not an http:// or https:// URL with a host, or NULL. */
+/* Why s is not an http:// URL with a host, or NULL (https:// is not
+ * supported: see webhook.c). */
 static const char *
 config_url_why(const char *s)
 {
@@ -433,9 +434,10 @@ config_url_why(const char *s)
 	if (strncmp(s, "http://", 7) == 0)
 		host = s + 7;
 	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
+		return "uses https://, which wartad cannot send (yet): use "
+		    "http://, through a local TLS proxy for a remote receiver";
 	else
-		return "is not an http:// or https:// URL";
+		return "is not an http:// URL";
 	if (*host == '\0' || strchr("/?#:", *host) != NULL)
 		return "has no host";
 	for (const char *p = s; *p != '\0'; p++) {

@@ -260,7 +260,8 @@ main(int argc, char **argv)
 	wd.writer = writer_start(wd.store, &wd);
 
 	if (ingest_open(&wd, &cause) == -1 || notify_open(&wd, &cause) == -1 ||
-	    api_open(&wd, &cause) == -1 || http_open(&wd, &cause) == -1) {
+	    api_open(&wd, &cause) == -1 || http_open(&wd, &cause) == -1 ||
+	    webhook_open(&wd, &cause) == -1) {
 		log_error("%s", cause);
 		free(cause);
 		return EX_UNAVAILABLE_CODE;
@@ -309,6 +310,7 @@ main(int argc, char **argv)
 	event_free(wd.ev_tick);
 	if (wd.ev_watchdog)
 		event_free(wd.ev_watchdog);
+	webhook_close(&wd);
 	http_close(&wd);
 	event_base_free(wd.base);
 	batch_free_all(&wd);

@@ -42,6 +42,7 @@ notify_publish_batch(struct wartad *wd, const struct batch *b)
 		    b->out.data + it->body_off, it->body_len);
 	}
 	wartad_kick(wd, wd->notify, wd->ev_notify);
+	sse_publish_batch(wd, b);
 }
 
 /* Publish `_sys.heartbeat` {last_seq, time}. */

@@ -28,6 +28,7 @@
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 events, history, latest, timeidx, msgids, rejects, meta;
+	MDB_dbi		 cursors;
 	char		*dir;
 	struct store_opts opts;
 	uint64_t	 map_size;
@@ -207,7 +208,8 @@ store_init_dbs(struct store *s, char **cause)
 	    (rc = mdb_dbi_open(txn, "latest", MDB_CREATE, &s->latest)) ||
 	    (rc = mdb_dbi_open(txn, "timeidx", MDB_CREATE, &s->timeidx)) ||
 	    (rc = mdb_dbi_open(txn, "msgids", MDB_CREATE, &s->msgids)) ||
-	    (rc = mdb_dbi_open(txn, "rejects", MDB_CREATE, &s->rejects))) {
+	    (rc = mdb_dbi_open(txn, "rejects", MDB_CREATE, &s->rejects)) ||
+	    (rc = mdb_dbi_open(txn, "cursors", MDB_CREATE, &s->cursors))) {
 		mdb_txn_abort(txn);
 		*cause = store_cause(s, "cannot open its databases "
 		    "(is it a warta store?)", rc);
@@ -284,7 +286,7 @@ store_open(struct store **sp, const struct store_opts *opts, char **cause)
 	if (!opts->sync)
 		flags |= MDB_NOSYNC;
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 16)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) != 0) {
 		*cause = store_cause(s, "cannot set up LMDB", rc);
 		goto fail;
@@ -724,10 +726,30 @@ store_grow(struct store *s)
 	return true;
 }
 
+/* Save webhook cursors. */
+static int
+store_put_cursors(struct store *s, MDB_txn *txn,
+    const struct store_cursor *cursors, size_t ncursors)
+{
+	uint8_t buf[8];
+	MDB_val k, d = { 8, buf };
+	int rc;
+
+	for (size_t i = 0; i < ncursors; i++) {
+		k.mv_size = strlen(cursors[i].name);
+		k.mv_data = (void *)cursors[i].name;
+		store_put_be64(buf, cursors[i].seq);
+		if ((rc = mdb_put(txn, s->cursors, &k, &d, 0)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* One attempt at the whole batch in one transaction. */
 static int
 store_write_txn(struct store *s, struct store_item *items, size_t nitems,
-    const struct store_reject *rejects, size_t nrejects, int64_t now_ms,
+    const struct store_reject *rejects, size_t nrejects,
+    const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
     msgpack_sbuffer *out, struct store_result *res, const char **what)
 {
 	MDB_txn *txn;
@@ -748,6 +770,9 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	for (size_t i = 0; i < nrejects; i++)
 		if ((rc = store_put_reject(s, txn, &rejects[i], &tmp)) != 0)
 			goto abort;
+	*what = "cannot save webhook cursors";
+	if ((rc = store_put_cursors(s, txn, cursors, ncursors)) != 0)
+		goto abort;
 	*what = "cannot remove old events";
 	if ((rc = store_retain(s, txn, now_ms, res)) != 0)
 		goto abort;
@@ -777,7 +802,8 @@ undo:
 /* Store a batch in one durable transaction. */
 int
 store_write(struct store *s, struct store_item *items, size_t nitems,
-    const struct store_reject *rejects, size_t nrejects, int64_t now_ms,
+    const struct store_reject *rejects, size_t nrejects,
+    const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
     msgpack_sbuffer *out, struct store_result *res, char **cause)
 {
 	const char *what;
@@ -786,7 +812,7 @@ store_write(struct store *s, struct store_item *items, size_t nitems,
 	memset(res, 0, sizeof *res);
 	for (;;) {
 		rc = store_write_txn(s, items, nitems, rejects, nrejects,
-		    now_ms, out, res, &what);
+		    cursors, ncursors, now_ms, out, res, &what);
 		if (rc != MDB_MAP_FULL || !store_grow(s))
 			break;
 	}
@@ -1051,6 +1077,24 @@ int
 store_rd_rejects(struct store *s, uint64_t from, store_body_cb cb, void *arg)
 {
 	return store_rd_log(s, s->rejects, "reject", from, cb, arg);
+}
+
+/* A webhook's saved cursor. */
+int
+store_rd_cursor(struct store *s, const char *name, uint64_t *seq)
+{
+	MDB_val k = { strlen(name), (void *)name }, d;
+	int rc;
+
+	rc = mdb_get(s->rtxn, s->cursors, &k, &d);
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (rc != 0)
+		return STORE_ERR;
+	if (d.mv_size != 8)
+		return STORE_CORRUPT;
+	*seq = store_get_be64(d.mv_data);
+	return STORE_OK;
 }
 
 /* Bytes of the data file in use, and of the map. */

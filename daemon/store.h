@@ -8,6 +8,7 @@
  *   msgids   msg_id -> seq: the dedupe index
  *   rejects  n (u64 BE) -> record: the rejects item map
  *   meta     "version", "last_seq", "last_reject" -> u64 BE
+ *   cursors  webhook name -> u64 BE: the last seq it was given
  *
  * A record is [crc32 LE][format byte][payload]; the checksum covers the
  * format byte and the payload and is verified on every read, since LMDB
@@ -78,6 +79,13 @@ struct store_reject {
 	size_t		 body_len;
 };
 
+/* A webhook's cursor to save: the last seq it answered 2xx for (or that
+ * did not match its prefix).  name is NUL-terminated. */
+struct store_cursor {
+	const char	*name;
+	uint64_t	 seq;
+};
+
 /* What a write left for the loop thread to see. */
 struct store_result {
 	uint64_t	 last_seq;
@@ -106,14 +114,20 @@ void store_close(struct store **sp);
 uint64_t store_last_seq(const struct store *s);
 
 /*
- * Writer thread: store items and rejects in one transaction, with fsync
- * unless sync is off, and take a bounded step of retention.  Bodies are
- * appended to out.  Returns 0, or -1 with *cause set when nothing of the
- * batch was stored (map full, disk full, I/O error).
+ * Writer thread: store items, rejects and webhook cursors in one
+ * transaction, with fsync unless sync is off, and take a bounded step of
+ * retention.  Bodies are appended to out.  Returns 0, or -1 with *cause
+ * set when nothing of the batch was stored (map full, disk full, I/O
+ * error).
  */
 int store_write(struct store *s, struct store_item *items, size_t nitems,
-    const struct store_reject *rejects, size_t nrejects, int64_t now_ms,
+    const struct store_reject *rejects, size_t nrejects,
+    const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
     msgpack_sbuffer *out, struct store_result *res, char **cause);
+
+/* Loop thread, in a read transaction: the saved cursor of a webhook;
+ * STORE_NOTFOUND when it has none yet. */
+int store_rd_cursor(struct store *s, const char *name, uint64_t *seq);
 
 /* Loop thread: begin / end a read transaction. */
 int store_rd_begin(struct store *s, char **cause);

@@ -31,6 +31,10 @@
 struct event_base;
 struct event;
 struct evhttp;
+struct evhttp_request;
+struct evdns_base;
+struct sse;
+struct webhooks;
 
 /* A reply that must wait for a batch's commit, in arrival order. */
 struct pending {
@@ -41,6 +45,7 @@ struct pending {
 	size_t		 req_len;
 	const uint8_t	*reply;		/* error: the reply, ready */
 	size_t		 reply_len;
+	struct evhttp_request *http;	/* an HTTP publish (http.c), or NULL */
 };
 
 /* One group commit's worth of work. */
@@ -52,6 +57,8 @@ struct batch {
 	struct pending		*pend;
 	size_t			 npend, pend_cap;
 	bool			 retain;	/* run a retention step */
+	struct store_cursor	*cursors;	/* webhook cursors to save */
+	size_t			 ncursors, cursors_cap;
 	struct arena		 arena;		/* copies of inputs */
 	msgpack_sbuffer		 out;		/* bodies, by the writer */
 	/* Set by the writer. */
@@ -78,6 +85,7 @@ struct stats {
 	uint64_t	commits;
 	uint64_t	api_requests;
 	uint64_t	api_dropped;	/* replies libzmq would not queue */
+	uint64_t	sse_cut_off;	/* streams closed as too slow */
 };
 
 /* Rate limit for reject log lines: one per reason per second. */
@@ -98,6 +106,9 @@ struct wartad {
 	struct store		*store;
 	struct writer		*writer;
 	struct evhttp		*http;		/* NULL: [http] listen is off */
+	struct sse		*sse;		/* SSE streams (sse.c) */
+	struct webhooks		*hooks;		/* [webhook] deliveries */
+	struct evdns_base	*dns;		/* for webhook hosts */
 
 	struct batch		*fill;		/* being filled by the loop */
 	struct batch		*busy;		/* with the writer, or NULL */
@@ -139,6 +150,8 @@ void		 batch_add_reject(struct wartad *, int64_t received_at,
 		     size_t topic_len, const void *body, size_t body_len,
 		     uint64_t size);
 struct pending	*batch_add_pending(struct wartad *);
+void		 batch_set_cursor(struct wartad *, const char *name,
+		     uint64_t seq);
 void		 batch_flush(struct wartad *);
 void		 batch_drain(struct wartad *, struct event *, bool *paused,
 		     int (*read_one)(struct wartad *));
@@ -163,9 +176,55 @@ int		 api_open(struct wartad *, char **cause);
 void		 api_close(struct wartad *);
 void		 api_resume(struct wartad *);
 void		 api_complete(struct wartad *, struct batch *);
+int		 api_publish_event(struct wartad *, const char *topic,
+		     size_t tlen, const uint8_t *ev, size_t evlen,
+		     msgpack_packer *, long *item);
+bool		 api_topic_matches(const uint8_t *body, size_t len,
+		     const char *prefix, size_t plen);
+void		 api_exec(struct wartad *, const uint8_t *req, size_t len,
+		     msgpack_sbuffer *reply);
 
 /* http.c */
 int		 http_open(struct wartad *, char **cause);
 void		 http_close(struct wartad *);
+void		 http_publish_done(struct wartad *, struct evhttp_request *,
+		     const struct store_item *, const char *cause);
+void		 http_json_reply(struct evhttp_request *, int code,
+		     const char *json);
+
+/* jsonmap.c: notification bodies and api replies as JSON, through the
+   client's mapping (clients/mpjson.c); the caller frees the string. */
+char		*jsonmap_dumps(const uint8_t *mp, size_t len);
+
+/* sse.c */
+void		 sse_open(struct wartad *);
+void		 sse_close(struct wartad *);
+void		 sse_request(struct wartad *, struct evhttp_request *);
+void		 sse_publish_batch(struct wartad *, const struct batch *);
+size_t		 sse_clients(const struct wartad *);
+
+/* webhook.c */
+struct webhook_info {
+	const char	*name;
+	uint64_t	 cursor;	/* last seq delivered (or skipped) */
+	uint64_t	 lag;		/* last_seq - cursor */
+	uint64_t	 failures;
+	uint64_t	 delivered;
+};
+int		 webhook_open(struct wartad *, char **cause);
+void		 webhook_close(struct wartad *);
+void		 webhook_wake(struct wartad *);
+void		 webhook_committed(struct wartad *, const struct batch *);
+size_t		 webhook_count(const struct wartad *);
+void		 webhook_get_info(const struct wartad *, size_t i,
+		     struct webhook_info *);
+int		 webhook_parse_url(const char *url, char **host, int *port,
+		     char **path, char **cause);
+int		 webhook_sign(const char *secret, const void *body,
+		     size_t len, char *out, size_t outsz);
+
+/* www.c, generated from www/index.html by tools/embed.sh */
+extern const unsigned char www_index_html[];
+extern const size_t www_index_html_len;
 
 #endif

@@ -139,8 +139,8 @@ commit(struct fx *fx, char **cause)
 	int rc;
 
 	fx->out.size = 0;
-	rc = store_write(fx->s, fx->items, fx->n, NULL, 0, 2000, &fx->out,
-	    &res, cause);
+	rc = store_write(fx->s, fx->items, fx->n, NULL, 0, NULL, 0, 2000,
+	    &fx->out, &res, cause);
 	fx->n = 0;
 	return rc;
 }
@@ -426,8 +426,8 @@ test_rejects_trim(void **state)
 		    .detail = "id: missing", .size = 8, .body = (const uint8_t *)"\x80",
 		    .body_len = 1 };
 	}
-	assert_int_equal(store_write(fx->s, NULL, 0, rj, 5, 1, &fx->out, &res,
-	    &cause), 0);
+	assert_int_equal(store_write(fx->s, NULL, 0, rj, 5, NULL, 0, 1,
+	    &fx->out, &res, &cause), 0);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
 	assert_int_equal(store_rd_rejects(fx->s, 1, count_cb, keys), STORE_OK);
 	store_rd_end(fx->s);
@@ -437,8 +437,8 @@ test_rejects_trim(void **state)
 
 	/* Numbering survives a reopen. */
 	reopen(fx);
-	assert_int_equal(store_write(fx->s, NULL, 0, rj, 1, 1, &fx->out, &res,
-	    &cause), 0);
+	assert_int_equal(store_write(fx->s, NULL, 0, rj, 1, NULL, 0, 1,
+	    &fx->out, &res, &cause), 0);
 	memset(keys, 0, sizeof keys);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
 	store_rd_rejects(fx->s, 6, count_cb, keys);
