@@ -253,9 +253,9 @@ def test_metrics_stored_per_type(t):
 
 
 def test_unknown_path_404(t):
-    """A path that no route serves answers 404."""
+    """A path that no route serves answers 404 (/ is the live page)."""
     d, port = _http_daemon(t)
-    for path in ("/", "/nope", "/healthz/x", "/metricsx"):
+    for path in ("/x", "/nope", "/healthz/x", "/metricsx"):
         status, _, _ = _request(port, path)
         if status != 404:
             raise TestFailure("%s answered %d, want 404" % (path, status))
