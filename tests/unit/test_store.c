@@ -587,6 +587,35 @@ test_history(void **state)
 	store_rd_end(fx->s);
 }
 
+/* Webhook cursors are saved in the batch's transaction, survive a reopen,
+ * and a name never saved is not found. */
+static void
+test_cursors(void **state)
+{
+	struct fx *fx = *state;
+	struct store_cursor cur[2] = { { "hook-a", 7 }, { "hook-b", 3 } };
+	struct store_result res;
+	char *cause = NULL;
+	uint64_t seq = 0;
+
+	add(fx, "c1", NULL, 1, "CH", 1);
+	assert_int_equal(store_write(fx->s, fx->items, fx->n, NULL, 0, cur, 2,
+	    1, &fx->out, &res, &cause), 0);
+	fx->n = 0;
+	cur[0].seq = 9;
+	assert_int_equal(store_write(fx->s, NULL, 0, NULL, 0, cur, 1, 1,
+	    &fx->out, &res, &cause), 0);
+	reopen(fx);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	assert_int_equal(store_rd_cursor(fx->s, "hook-a", &seq), STORE_OK);
+	assert_int_equal(seq, 9);
+	assert_int_equal(store_rd_cursor(fx->s, "hook-b", &seq), STORE_OK);
+	assert_int_equal(seq, 3);
+	assert_int_equal(store_rd_cursor(fx->s, "hook-c", &seq),
+	    STORE_NOTFOUND);
+	store_rd_end(fx->s);
+}
+
 int
 main(void)
 {
@@ -604,6 +633,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
