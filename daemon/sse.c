@@ -315,13 +315,21 @@ sse_publish_batch(struct wartad *wd, const struct batch *b)
 				continue;
 			sse_add_event(c, it->seq, it->topic, it->topic_len,
 			    json[i]);
+			/* Checked per event: one batch may be large. */
+			if (evbuffer_get_length(sse->out) +
+			    sse_pending_bytes(c) > SSE_MAX_BYTES)
+				break;
+		}
+		if (evbuffer_get_length(sse->out) + sse_pending_bytes(c) >
+		    SSE_MAX_BYTES) {
+			evbuffer_drain(sse->out, evbuffer_get_length(sse->out));
+			sse_cut_off(c, "the client reads too slowly "
+			    "(over 4 MiB unsent)");
+			continue;
 		}
 		if (c->next <= wd->last_seq)
 			c->next = wd->last_seq + 1;
 		sse_flush(c);
-		if (sse_pending_bytes(c) > SSE_MAX_BYTES)
-			sse_cut_off(c, "the client reads too slowly "
-			    "(over 4 MiB unsent)");
 	}
 	for (size_t i = 0; i < b->nitems; i++)
 		free(json[i]);
