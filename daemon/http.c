@@ -444,6 +444,18 @@ http_post(struct wartad *wd, struct evhttp_request *req,
 		http_json_error(req, "unavailable", "the daemon is stopping");
 		return;
 	}
+	if (batch_full(wd)) {
+		/* The batch is at its cap while the writer commits the last:
+		   the api stops reading then; HTTP asks the client to retry. */
+		batch_flush(wd);
+		if (batch_full(wd)) {
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Retry-After", "1");
+			http_json_error(req, "unavailable", "busy: the batch "
+			    "is at its cap while a commit runs; retry");
+			return;
+		}
+	}
 	if (len > max) {
 		wd->st.rejected[REASON_TOO_LARGE]++;
 		http_json_error(req, "too_large", "body: %zu bytes is over the "
