@@ -24,7 +24,8 @@
  * is no moment between the two.
  *
  * Bounds: a catching-up stream reads more only when what it was sent has
- * drained below SSE_LOW_BYTES; a live stream whose unsent output passes
+ * drained below SSE_LOW_BYTES, and all of them read at most SSE_TURN_MAX
+ * events per loop turn; a live stream whose unsent output passes
  * SSE_MAX_BYTES (a reader too slow for the event rate) is cut off and
  * counted (stats `sse_cut_off`), never buffered without end.  At most
  * SSE_MAX_CLIENTS streams; more are answered 503.  A comment line ": hb"
@@ -54,6 +55,7 @@
 #define SSE_MAX_BYTES		(4u << 20)	/* unsent output: cut off */
 #define SSE_LOW_BYTES		(256u << 10)	/* catch-up refills below */
 #define SSE_SCAN_MAX		2048	/* events read per stream per turn */
+#define SSE_TURN_MAX		8192	/* events read per turn, all streams */
 #define SSE_PREFIX_MAX		256
 #define SSE_RETRY_MS		2000	/* the client's reconnect delay */
 
@@ -188,6 +190,7 @@ struct sse_scan {
 	struct sse_client	*c;
 	uint64_t		 last;		/* wd->last_seq */
 	size_t			 scanned;
+	size_t			 max;		/* this step's budget */
 	bool			 stopped;
 };
 
@@ -204,7 +207,7 @@ sse_scan_cb(void *arg, uint64_t seq, const uint8_t *body, size_t len)
 	char *json;
 
 	/* Committed but not yet notified: the live path will give it. */
-	if (seq > sc->last || sc->scanned >= SSE_SCAN_MAX ||
+	if (seq > sc->last || sc->scanned >= sc->max ||
 	    evbuffer_get_length(c->sse->out) >= SSE_LOW_BYTES) {
 		sc->stopped = seq <= sc->last;
 		return 1;
@@ -223,25 +226,27 @@ sse_scan_cb(void *arg, uint64_t seq, const uint8_t *body, size_t len)
 	return 0;
 }
 
-/* One catch-up step of a stream: a bounded chunk from the store. */
-static void
-sse_catch_up(struct sse_client *c)
+/* One catch-up step of a stream: a chunk of at most max events from the
+ * store; returns the number read. */
+static size_t
+sse_catch_up(struct sse_client *c, size_t max)
 {
 	struct wartad *wd = c->sse->wd;
-	struct sse_scan sc = { .c = c, .last = wd->last_seq };
+	struct sse_scan sc = { .c = c, .last = wd->last_seq, .max = max };
 	char *cause = NULL;
 	int rc;
 
 	if (store_rd_begin(wd->store, &cause) == -1) {
 		log_warnx("sse: %s", cause);
 		free(cause);
-		return;
+		sse_cut_off(c, "the store cannot be read");
+		return 0;
 	}
 	rc = store_rd_scan(wd->store, c->next, sse_scan_cb, &sc);
 	store_rd_end(wd->store);
 	if (rc != STORE_OK) {
 		sse_cut_off(c, "the store cannot be read");
-		return;
+		return sc.scanned;
 	}
 	if (!sc.stopped)
 		c->next = wd->last_seq + 1;	/* read to the end */
@@ -249,23 +254,34 @@ sse_catch_up(struct sse_client *c)
 	sse_flush(c);
 	if (c->catching_up && sse_pending_bytes(c) >= SSE_LOW_BYTES)
 		c->waiting = true;
+	return sc.scanned;
 }
 
-/* A loop turn of catch-up for every stream that is behind. */
+/*
+ * A loop turn of catch-up for the streams that are behind, within one
+ * budget for all of them; each stream served goes to the back of the
+ * list, so that the next turn starts with the others.
+ */
 static void
 sse_work(evutil_socket_t fd, short what, void *arg)
 {
 	struct sse *sse = arg;
 	struct sse_client *c;
+	size_t budget = SSE_TURN_MAX, n = sse->n;
 	bool more = false;
 
-	TAILQ_FOREACH(c, &sse->clients, entry) {
+	for (; n > 0 && budget > 0; n--) {
+		c = TAILQ_FIRST(&sse->clients);
+		TAILQ_REMOVE(&sse->clients, c, entry);
+		TAILQ_INSERT_TAIL(&sse->clients, c, entry);
 		if (!c->catching_up || c->waiting || c->dead)
 			continue;
-		sse_catch_up(c);
-		if (c->catching_up && !c->waiting)
-			more = true;
+		budget -= sse_catch_up(c, budget < SSE_SCAN_MAX ? budget :
+		    SSE_SCAN_MAX);
 	}
+	TAILQ_FOREACH(c, &sse->clients, entry)
+		if (c->catching_up && !c->waiting && !c->dead)
+			more = true;
 	if (more)
 		event_active(sse->ev_work, EV_TIMEOUT, 0);
 }
