@@ -118,16 +118,18 @@ sse_flush(struct sse_client *c)
 	evbuffer_drain(sse->out, evbuffer_get_length(sse->out));
 }
 
-/* Cut a stream off: its close callback then frees it. */
+/* Cut a stream off (slow: a reader too slow, counted); its close
+ * callback then frees it. */
 static void
-sse_cut_off(struct sse_client *c, const char *why)
+sse_cut_off(struct sse_client *c, bool slow, const char *why)
 {
 	struct bufferevent *bev;
 
 	if (c->dead)
 		return;
 	c->dead = true;
-	c->sse->wd->st.sse_cut_off++;
+	if (slow)
+		c->sse->wd->st.sse_cut_off++;
 	log_info("sse: stream cut off at seq %" PRIu64 ": %s", c->next, why);
 	if (c->conn == NULL ||
 	    (bev = evhttp_connection_get_bufferevent(c->conn)) == NULL)
@@ -239,13 +241,13 @@ sse_catch_up(struct sse_client *c, size_t max)
 	if (store_rd_begin(wd->store, &cause) == -1) {
 		log_warnx("sse: %s", cause);
 		free(cause);
-		sse_cut_off(c, "the store cannot be read");
+		sse_cut_off(c, false, "the store cannot be read");
 		return 0;
 	}
 	rc = store_rd_scan(wd->store, c->next, sse_scan_cb, &sc);
 	store_rd_end(wd->store);
 	if (rc != STORE_OK) {
-		sse_cut_off(c, "the store cannot be read");
+		sse_cut_off(c, false, "the store cannot be read");
 		return sc.scanned;
 	}
 	if (!sc.stopped)
@@ -339,7 +341,7 @@ sse_publish_batch(struct wartad *wd, const struct batch *b)
 		if (evbuffer_get_length(sse->out) + sse_pending_bytes(c) >
 		    SSE_MAX_BYTES) {
 			evbuffer_drain(sse->out, evbuffer_get_length(sse->out));
-			sse_cut_off(c, "the client reads too slowly "
+			sse_cut_off(c, true, "the client reads too slowly "
 			    "(over 4 MiB unsent)");
 			continue;
 		}
