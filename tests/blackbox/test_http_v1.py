@@ -16,14 +16,7 @@ import time
 
 from harness import (TestFailure, attache, meeting, pack, publish_ok, stats,
                      training, wait_for)
-
-
-def _free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from test_http import _free_port
 
 
 def _http_daemon(t, extra=""):
