@@ -176,6 +176,7 @@ http_json_reply(struct evhttp_request *req, int code, const char *json)
 	if (code == 201)
 		reason = "Created";
 	else if (code >= 400) {
+		reason = "Internal Server Error";
 		for (size_t i = 0; i < sizeof http_codes / sizeof http_codes[0];
 		    i++)
 			if (http_codes[i].status == code)
