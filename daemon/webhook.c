@@ -324,7 +324,8 @@ webhook_step(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!sc.stopped && h->cursor < wd->last_seq)
 		webhook_advance(h, wd->last_seq);	/* removed by retention */
-	batch_flush(wd);
+	/* A cursor moved past events of other topics rides along with the
+	   next commit: losing it costs a rescan, not a delivery. */
 	if (h->inflight != 0)
 		webhook_post(h);
 	else if (h->cursor < wd->last_seq)
