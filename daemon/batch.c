@@ -113,8 +113,7 @@ writer_main(void *arg)
 		t0 = wartad_mono_us();
 		b->status = store_write(w->store, b->items, b->nitems,
 		    b->rejects, b->nrejects, b->cursors, b->ncursors,
-		    wartad_now_ms(), &b->out, &b->res,
-		    &b->cause);
+		    wartad_now_ms(), &b->out, &b->res, &b->cause);
 		b->commit_us = wartad_mono_us() - t0;
 
 		while (write(w->efd, &one, sizeof one) == -1 && errno == EINTR)
@@ -175,9 +174,8 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 		if (b->res.removed)
 			log_debug("retention removed %" PRIu64 " events",
 			    b->res.removed);
-		/* 1. notify: the XPUB socket, SSE streams, webhooks */
+		/* 1. notify */
 		notify_publish_batch(wd, b);
-		webhook_committed(wd, b);
 	} else {
 		/* Nothing of it was stored: ingest events are lost to the
 		   store, so count and log them; api clients hear it below. */

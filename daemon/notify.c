@@ -42,7 +42,9 @@ notify_publish_batch(struct wartad *wd, const struct batch *b)
 		    b->out.data + it->body_off, it->body_len);
 	}
 	wartad_kick(wd, wd->notify, wd->ev_notify);
+	/* The HTTP consumers of the same committed events. */
 	sse_publish_batch(wd, b);
+	webhook_committed(wd, b);
 }
 
 /* Publish `_sys.heartbeat` {last_seq, time}. */
