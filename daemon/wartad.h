@@ -213,7 +213,6 @@ struct webhook_info {
 };
 int		 webhook_open(struct wartad *, char **cause);
 void		 webhook_close(struct wartad *);
-void		 webhook_wake(struct wartad *);
 void		 webhook_committed(struct wartad *, const struct batch *);
 size_t		 webhook_count(const struct wartad *);
 void		 webhook_get_info(const struct wartad *, size_t i,

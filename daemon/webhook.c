@@ -333,7 +333,7 @@ webhook_step(evutil_socket_t fd, short what, void *arg)
 }
 
 /* New events were committed: wake the idle webhooks. */
-void
+static void
 webhook_wake(struct wartad *wd)
 {
 	struct webhooks *hooks = wd->hooks;
