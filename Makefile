@@ -44,9 +44,9 @@ CORE_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c)) \
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
 
 # issue 9: HTTP's JSON is the client's mapping (clients/mpjson.c, jansson),
-# webhooks sign with libsodium, and the live page www/index.html is
-# embedded as C by tools/embed.sh.
-PKGS     += jansson libsodium
+# webhooks sign with libsodium and speak TLS with libevent_openssl, and the
+# live page www/index.html is embedded as C by tools/embed.sh.
+PKGS     += jansson libsodium libevent_openssl openssl
 CORE_SRC += clients/mpjson.c
 CORE_OBJ += $(BUILD)/gen/www.o
 $(BUILD)/gen/www.c: www/index.html tools/embed.sh

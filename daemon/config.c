@@ -424,8 +424,7 @@ config_endpoint_valid(const char *s)
 	return s != NULL && config_endpoint_why(s) == NULL ? 0 : -1;
 }
 
-/* Why s is not an http:// URL with a host, or NULL (https:// is not
- * supported: see webhook.c). */
+/* Why s is not an http:// or https:// URL with a host, or NULL. */
 static const char *
 config_url_why(const char *s)
 {
@@ -434,10 +433,9 @@ config_url_why(const char *s)
 	if (strncmp(s, "http://", 7) == 0)
 		host = s + 7;
 	else if (strncmp(s, "https://", 8) == 0)
-		return "uses https://, which wartad cannot send (yet): use "
-		    "http://, through a local TLS proxy for a remote receiver";
+		host = s + 8;
 	else
-		return "is not an http:// URL";
+		return "is not an http:// or https:// URL";
 	if (*host == '\0' || strchr("/?#:", *host) != NULL)
 		return "has no host";
 	for (const char *p = s; *p != '\0'; p++) {

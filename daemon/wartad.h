@@ -218,7 +218,7 @@ size_t		 webhook_count(const struct wartad *);
 void		 webhook_get_info(const struct wartad *, size_t i,
 		     struct webhook_info *);
 int		 webhook_parse_url(const char *url, char **host, int *port,
-		     char **path, char **cause);
+		     char **path, bool *tls, char **cause);
 int		 webhook_sign(const char *secret, const void *body,
 		     size_t len, char *out, size_t outsz);
 

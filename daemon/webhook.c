@@ -20,7 +20,12 @@
  * since order is the promise.  A webhook without a saved cursor starts
  * at the last seq when the daemon starts: it is sent what comes after.
  *
- * Only http:// is supported (config.c refuses https://).  Host names are
+ * https:// goes through libevent's OpenSSL bufferevents: TLS 1.2 or
+ * later, the peer's certificate verified against the system's trust store
+ * (OpenSSL's default paths; SSL_CERT_FILE and SSL_CERT_DIR override them)
+ * and matched to the URL's host name or IP address, with SNI.  A failed
+ * connection is never reused: the next attempt makes a fresh one (a TLS
+ * session's state is not worth saving across a failure).  Host names are
  * resolved with evdns on the loop, which never blocks.
  */
 #include <errno.h>
@@ -29,11 +34,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include "daemon/log.h"
@@ -53,6 +65,8 @@ struct webhook {
 	int			 port;
 	char			*path;		/* path and query */
 	char			*host_hdr;	/* host[:port] */
+	bool			 tls;		/* https:// */
+	bool			 reconnect;	/* after a failure */
 	struct evhttp_connection *conn;
 	struct event		*ev;		/* the next step or retry */
 	uint64_t		 cursor;	/* last seq done */
@@ -66,18 +80,19 @@ struct webhook {
 
 struct webhooks {
 	struct wartad		*wd;
+	SSL_CTX			*ssl;		/* when any url is https:// */
 	struct webhook		*v;
 	size_t			 n;
 };
 
 /*
- * Split an http:// URL into host, port (80 by default) and path with its
- * query ("/" when empty).  Returns 0, or -1 with *cause set; the caller
- * frees host, path and cause.
+ * Split an http:// or https:// URL into host, port (80 or 443 by default)
+ * and path with its query ("/" when empty); *tls says https.  Returns 0,
+ * or -1 with *cause set; the caller frees host, path and cause.
  */
 int
 webhook_parse_url(const char *url, char **host, int *port, char **path,
-    char **cause)
+    bool *tls, char **cause)
 {
 	struct evhttp_uri *u;
 	const char *h, *p, *q, *scheme;
@@ -89,10 +104,13 @@ webhook_parse_url(const char *url, char **host, int *port, char **path,
 	}
 	scheme = evhttp_uri_get_scheme(u);
 	h = evhttp_uri_get_host(u);
-	if (scheme == NULL || strcmp(scheme, "http") != 0) {
-		xasprintf(cause, "'%s': only http:// URLs are supported", url);
+	if (scheme == NULL || (strcmp(scheme, "http") != 0 &&
+	    strcmp(scheme, "https") != 0)) {
+		xasprintf(cause, "'%s': only http:// and https:// URLs are "
+		    "supported", url);
 		goto fail;
 	}
+	*tls = strcmp(scheme, "https") == 0;
 	if (h == NULL || *h == '\0') {
 		xasprintf(cause, "'%s' has no host", url);
 		goto fail;
@@ -104,7 +122,7 @@ webhook_parse_url(const char *url, char **host, int *port, char **path,
 	}
 	*port = evhttp_uri_get_port(u);
 	if (*port == -1)
-		*port = 80;
+		*port = *tls ? 443 : 80;
 	if (*port <= 0 || *port > 65535) {
 		xasprintf(cause, "'%s': port %d is out of range", url, *port);
 		goto fail;
@@ -170,6 +188,73 @@ webhook_advance(struct webhook *h, uint64_t seq)
 
 static void	webhook_post(struct webhook *);
 
+/* After a failed https:// request: log why TLS failed, if it did. */
+static void
+webhook_log_tls(struct webhook *h)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(h->conn);
+	SSL *ssl;
+	unsigned long e;
+	long v;
+	char buf[256];
+
+	if (!h->tls || bev == NULL)
+		return;
+	if ((ssl = bufferevent_openssl_get_ssl(bev)) != NULL &&
+	    (v = SSL_get_verify_result(ssl)) != X509_V_OK)
+		log_warnx("webhook %s: the certificate of %s is not trusted: "
+		    "%s", h->cfg->name, h->host_hdr,
+		    X509_verify_cert_error_string(v));
+	else if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		ERR_error_string_n(e, buf, sizeof buf);
+		log_warnx("webhook %s: TLS with %s failed: %s", h->cfg->name,
+		    h->host_hdr, buf);
+	}
+}
+
+/* A new connection to the webhook's host, over TLS for https://. */
+static struct evhttp_connection *
+webhook_connect(struct webhook *h)
+{
+	struct wartad *wd = h->hooks->wd;
+	struct evhttp_connection *conn;
+	struct bufferevent *bev;
+	struct in6_addr a6;
+	struct in_addr a4;
+	SSL *ssl;
+	bool ip;
+
+	if (!h->tls)
+		conn = evhttp_connection_base_new(wd->base, wd->dns, h->host,
+		    (unsigned short)h->port);
+	else {
+		if ((ssl = SSL_new(h->hooks->ssl)) == NULL)
+			fatalx("webhook: SSL_new failed");
+		ip = inet_pton(AF_INET, h->host, &a4) == 1 ||
+		    inet_pton(AF_INET6, h->host, &a6) == 1;
+		if (ip)
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+			    h->host);
+		else {
+			SSL_set_tlsext_host_name(ssl, h->host);
+			SSL_set1_host(ssl, h->host);
+		}
+		bev = bufferevent_openssl_socket_new(wd->base, -1, ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
+		    BEV_OPT_DEFER_CALLBACKS);
+		if (bev == NULL)
+			fatalx("webhook: cannot make a TLS bufferevent");
+		/* Many servers close without a TLS close_notify. */
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+		conn = evhttp_connection_base_bufferevent_new(wd->base, wd->dns,
+		    bev, h->host, (unsigned short)h->port);
+	}
+	if (conn == NULL)
+		fatalx("webhook: out of memory");
+	evhttp_connection_set_timeout(conn, WEBHOOK_TIMEOUT_S);
+	return conn;
+}
+
 /* The receiver answered, or the request failed (req NULL or code 0). */
 static void
 webhook_done(struct evhttp_request *req, void *arg)
@@ -193,17 +278,21 @@ webhook_done(struct evhttp_request *req, void *arg)
 		return;
 	}
 	h->failures++;
+	h->reconnect = true;
 	h->backoff_ms = h->backoff_ms == 0 ? WEBHOOK_BACKOFF_MIN_MS :
 	    h->backoff_ms * 2;
 	if (h->backoff_ms > WEBHOOK_BACKOFF_MAX_MS)
 		h->backoff_ms = WEBHOOK_BACKOFF_MAX_MS;
+	/* Loud at the first failure of a run and once at the cap. */
 	if (h->backoff_ms == WEBHOOK_BACKOFF_MIN_MS ||
-	    h->backoff_ms == WEBHOOK_BACKOFF_MAX_MS)
+	    h->backoff_ms == WEBHOOK_BACKOFF_MAX_MS) {
+		if (code == 0 && h->conn != NULL)
+			webhook_log_tls(h);
 		log_warnx("webhook %s: seq %" PRIu64 ": %s; retrying in %"
 		    PRId64 " ms", h->cfg->name, h->inflight, code == 0 ?
-		    "no answer (cannot connect, or timed out)" :
+		    "no answer (cannot connect, TLS failed, or timed out)" :
 		    "the receiver did not answer 2xx", h->backoff_ms);
-	else
+	} else
 		log_debug("webhook %s: seq %" PRIu64 ": failed (%d); retrying "
 		    "in %" PRId64 " ms", h->cfg->name, h->inflight, code,
 		    h->backoff_ms);
@@ -214,19 +303,18 @@ webhook_done(struct evhttp_request *req, void *arg)
 static void
 webhook_post(struct webhook *h)
 {
-	struct wartad *wd = h->hooks->wd;
 	struct evhttp_request *req;
 	struct evkeyvalq *hd;
 	char seq[24], sig[80];
 	size_t len = strlen(h->body);
 
-	if (h->conn == NULL) {
-		h->conn = evhttp_connection_base_new(wd->base, wd->dns,
-		    h->host, (unsigned short)h->port);
-		if (h->conn == NULL)
-			fatalx("webhook: out of memory");
-		evhttp_connection_set_timeout(h->conn, WEBHOOK_TIMEOUT_S);
+	if (h->conn != NULL && h->reconnect) {
+		evhttp_connection_free(h->conn);
+		h->conn = NULL;
 	}
+	h->reconnect = false;
+	if (h->conn == NULL)
+		h->conn = webhook_connect(h);
 	if ((req = evhttp_request_new(webhook_done, h)) == NULL)
 		fatalx("webhook: out of memory");
 	hd = evhttp_request_get_output_headers(req);
@@ -354,6 +442,28 @@ webhook_committed(struct wartad *wd, const struct batch *b)
 		webhook_wake(wd);
 }
 
+/* The TLS client context: verify peers against the default trust store. */
+static int
+webhook_ssl_init(struct webhooks *hooks, char **cause)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		xasprintf(cause, "webhook: cannot set up TLS");
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		SSL_CTX_free(ctx);
+		xasprintf(cause, "webhook: cannot load the system's trusted "
+		    "certificates");
+		return -1;
+	}
+	hooks->ssl = ctx;
+	return 0;
+}
+
 /* Set up every [webhook NAME], reading its saved cursor. */
 int
 webhook_open(struct wartad *wd, char **cause)
@@ -384,14 +494,19 @@ webhook_open(struct wartad *wd, char **cause)
 		h->cfg = &cfg->webhooks[i];
 		hooks->n++;
 		if (webhook_parse_url(h->cfg->url, &h->host, &h->port,
-		    &h->path, &why) == -1) {
+		    &h->path, &h->tls, &why) == -1) {
 			xasprintf(cause, "webhook %s: url %s", h->cfg->name,
 			    why);
 			free(why);
 			store_rd_end(wd->store);
 			return -1;
 		}
-		if (h->port == 80)
+		if (h->tls && hooks->ssl == NULL &&
+		    webhook_ssl_init(hooks, cause) == -1) {
+			store_rd_end(wd->store);
+			return -1;
+		}
+		if (h->port == (h->tls ? 443 : 80))
 			h->host_hdr = xstrdup(h->host);
 		else
 			xasprintf(&h->host_hdr, "%s:%d", h->host, h->port);
@@ -439,6 +554,8 @@ webhook_close(struct wartad *wd)
 			free(h->topic);
 		}
 		free(hooks->v);
+		if (hooks->ssl)
+			SSL_CTX_free(hooks->ssl);
 		free(hooks);
 		wd->hooks = NULL;
 	}

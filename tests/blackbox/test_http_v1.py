@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -190,7 +191,7 @@ def test_sse_resume_across_restart(t):
     """A stream resumed with Last-Event-ID after a daemon restart gets
     every event after that id exactly once: the missed ones from the
     store, in chunks, then live ones, including events published while it
-    catches up."""
+    catches up.  The stop itself ends the open stream cleanly."""
     d, port = _http_daemon(t)
     api = t.api(d)
     first = _publish_mix(api, 30)
@@ -200,9 +201,11 @@ def test_sse_resume_across_restart(t):
     st.wait_seq(more[-1])
     _exactly(st.seqs(), first + more, "first stream")
     seen = st.seqs()[-1]
-    st.close()
+    # The daemon stops cleanly with the stream open, and ends it.
     if d.stop() != 0:
         raise TestFailure("daemon did not stop cleanly")
+    wait_for(lambda: st.closed, what="the stream to end at the stop")
+    st.close()
 
     d.start()
     api = t.api(d)
@@ -443,7 +446,7 @@ class Receiver:
     posts (and to every post while `down`), then 204; keeps what it
     accepted as (seq, topic, body dict) and every signature check."""
 
-    def __init__(self, secret, fail=0, port=0):
+    def __init__(self, secret, fail=0, port=0, tls=None):
         self.secret = secret.encode()
         self.fail = fail
         self.down = False
@@ -480,6 +483,11 @@ class Receiver:
                 pass
 
         self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.srv.socket = ctx.wrap_socket(self.srv.socket,
+                                              server_side=True)
         self.port = self.srv.server_address[1]
         self.thread = threading.Thread(target=self.srv.serve_forever,
                                        daemon=True)
@@ -494,10 +502,11 @@ class Receiver:
         self.srv.server_close()
 
 
-def _hook_conf(port, rcv_port, prefix="attache."):
+def _hook_conf(port, rcv_port, prefix="attache.", scheme="http",
+               host="127.0.0.1"):
     return ("[http]\nlisten = 127.0.0.1:%d\n[webhook notices]\n"
-            "url = http://127.0.0.1:%d/hook?via=warta\nprefix = %s\n"
-            "secret = s3cr3t\n" % (port, rcv_port, prefix))
+            "url = %s://%s:%d/hook?via=warta\nprefix = %s\n"
+            "secret = s3cr3t\n" % (port, scheme, host, rcv_port, prefix))
 
 
 def test_webhook_retries_in_order_signed(t):
@@ -593,12 +602,73 @@ def test_webhook_connect_refused_then_up(t):
         rcv.close()
 
 
-def test_webhook_https_refused(t):
-    """An https:// webhook url is a config error (78) that says why."""
-    d = t.daemon(start=False, config="[webhook a]\nurl = https://x/\n")
-    rc, err = d.run(["-n"])
-    if rc != 78 or "https://" not in err or "TLS proxy" not in err:
-        raise TestFailure("https url: exit %d: %s" % (rc, err))
+def _cert(t, name, cn="localhost"):
+    """A self-signed certificate for localhost and 127.0.0.1: (cert, key)
+    paths."""
+    cert = os.path.join(t.base, name + ".pem")
+    key = os.path.join(t.base, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                    "-subj", "/CN=" + cn, "-addext",
+                    "subjectAltName=DNS:%s,IP:127.0.0.1" % cn],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def test_webhook_https_verified(t):
+    """An https:// webhook delivers over TLS to a receiver whose
+    certificate the trust store holds (SSL_CERT_FILE), by host name and by
+    IP address, every event once, in order, signed."""
+    cert, key = _cert(t, "rcv")
+    rcv = Receiver("s3cr3t", tls=(cert, key))
+    try:
+        for host in ("localhost", "127.0.0.1"):
+            port = _free_port()
+            d = t.daemon(config=_hook_conf(port, rcv.port, prefix="",
+                                           scheme="https", host=host),
+                         env={"SSL_CERT_FILE": cert})
+            api = t.api(d)
+            seqs = _publish_mix(api, 4)
+            wait_for(lambda: len(rcv.seqs()) >= len(seqs), timeout=60,
+                     what="deliveries over TLS to %s" % host)
+            _exactly(rcv.seqs(), seqs, "TLS deliveries to %s" % host)
+            if rcv.bad:
+                raise TestFailure("bad signatures over TLS")
+            d.stop()
+            with rcv.lock:
+                rcv.accepted.clear()
+    finally:
+        rcv.close()
+
+
+def test_webhook_https_untrusted_refused(t):
+    """A receiver whose certificate is not trusted, or is for another
+    name, is never sent an event: each attempt fails verification, is
+    retried, and the log says why."""
+    cert, key = _cert(t, "rcv")
+    other, _ = _cert(t, "other", cn="other.example")
+    wrong, wrong_key = _cert(t, "wrong", cn="wrong.example")
+    for trust, served, why in ((other, (cert, key), "not trusted"),
+                               (wrong, (wrong, wrong_key), "not trusted")):
+        rcv = Receiver("s3cr3t", tls=served)
+        try:
+            port = _free_port()
+            d = t.daemon(config=_hook_conf(port, rcv.port, prefix="",
+                                           scheme="https", host="localhost"),
+                         env={"SSL_CERT_FILE": trust})
+            api = t.api(d)
+            _publish_mix(api, 2)
+            wait_for(lambda: stats(api)["webhooks"]["notices"]["failures"]
+                     >= 2, timeout=60, what="refused TLS deliveries")
+            if rcv.attempts or rcv.seqs():
+                raise TestFailure("an untrusted receiver was sent %d posts"
+                                  % rcv.attempts)
+            if why not in d.stderr():
+                raise TestFailure("the log does not say why:\n%s"
+                                  % d.stderr())
+            d.stop()
+        finally:
+            rcv.close()
 
 
 def test_page_served(t):

@@ -681,7 +681,7 @@ test_webhooks(void **state)
 	struct config	*cfg = *state;
 
 	test_load_ok(cfg, "[webhook billing]\n"
-	    "url = http://billing.example/hook?a=b\n"
+	    "url = https://billing.example/hook?a=b\n"
 	    "prefix = order.\n"
 	    "secret = s3cr3t\n"
 	    "[store]\n"
@@ -691,7 +691,7 @@ test_webhooks(void **state)
 	assert_int_equal(cfg->nwebhooks, 2);
 	assert_string_equal(cfg->webhooks[0].name, "billing");
 	assert_string_equal(cfg->webhooks[0].url,
-	    "http://billing.example/hook?a=b");
+	    "https://billing.example/hook?a=b");
 	assert_string_equal(cfg->webhooks[0].prefix, "order.");
 	assert_string_equal(cfg->webhooks[0].secret, "s3cr3t");
 	assert_string_equal(cfg->webhooks[1].name, "audit-2");
@@ -721,11 +721,8 @@ test_webhook_errors(void **state)
 	test_load_error(*state, "[webhook a]\nurl = http://x/\n[webhook a]\n",
 	    "3: [webhook a]: defined twice (first on line 1)");
 	test_load_error(*state, "[webhook a]\nurl = ftp://x/\n",
-	    "2: [webhook a] url: 'ftp://x/' is not an http:// URL");
-	test_load_error(*state, "[webhook a]\nurl = https://x/\n",
-	    "2: [webhook a] url: 'https://x/' uses https://, which wartad "
-	    "cannot send (yet): use http://, through a local TLS proxy for "
-	    "a remote receiver");
+	    "2: [webhook a] url: 'ftp://x/' is not an http:// or https:// "
+	    "URL");
 	test_load_error(*state, "[webhook a]\nurl = http://x/\nurl = "
 	    "http://y/\n",
 	    "3: [webhook a] url: set twice (first on line 2)");

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,16 +49,19 @@ test_sign_long_key(void **state)
 	assert_int_equal(webhook_sign("k", msg, 1, sig, 71), -1);
 }
 
-/* http:// URLs split into host, port (80 by default) and path with its
- * query; other schemes, a missing host and user info are refused. */
+/* http:// and https:// URLs split into host, port (80 or 443 by default)
+ * and path with its query; other schemes, a missing host and user info
+ * are refused. */
 static void
 test_parse_url(void **state)
 {
 	char *host, *path, *cause = NULL;
 	int port;
+	bool tls;
 
 	assert_int_equal(webhook_parse_url("http://127.0.0.1:8080/hook?a=b",
-	    &host, &port, &path, &cause), 0);
+	    &host, &port, &path, &tls, &cause), 0);
+	assert_false(tls);
 	assert_string_equal(host, "127.0.0.1");
 	assert_int_equal(port, 8080);
 	assert_string_equal(path, "/hook?a=b");
@@ -65,23 +69,31 @@ test_parse_url(void **state)
 	free(path);
 
 	assert_int_equal(webhook_parse_url("http://example.org", &host, &port,
-	    &path, &cause), 0);
+	    &path, &tls, &cause), 0);
 	assert_string_equal(host, "example.org");
 	assert_int_equal(port, 80);
 	assert_string_equal(path, "/");
 	free(host);
 	free(path);
 
-	assert_int_equal(webhook_parse_url("https://example.org/", &host,
-	    &port, &path, &cause), -1);
-	assert_non_null(strstr(cause, "only http://"));
+	assert_int_equal(webhook_parse_url("https://example.org/in", &host,
+	    &port, &path, &tls, &cause), 0);
+	assert_true(tls);
+	assert_int_equal(port, 443);
+	assert_string_equal(path, "/in");
+	free(host);
+	free(path);
+
+	assert_int_equal(webhook_parse_url("ftp://example.org/", &host,
+	    &port, &path, &tls, &cause), -1);
+	assert_non_null(strstr(cause, "only http:// and https://"));
 	free(cause);
 	assert_int_equal(webhook_parse_url("http:///x", &host, &port, &path,
-	    &cause), -1);
+	    &tls, &cause), -1);
 	assert_non_null(strstr(cause, "no host"));
 	free(cause);
 	assert_int_equal(webhook_parse_url("http://u:p@h/", &host, &port,
-	    &path, &cause), -1);
+	    &path, &tls, &cause), -1);
 	assert_non_null(strstr(cause, "user:password"));
 	free(cause);
 }
