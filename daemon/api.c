@@ -798,8 +798,12 @@ api_exec(struct wartad *wd, const uint8_t *buf, size_t len,
 
 	sb->size = 0;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	if ((op = api_parse(buf, len, &req, &pk)) != NULL && op->run != NULL)
+	if ((op = api_parse(buf, len, &req, &pk)) == NULL)
+		return;
+	if (op->run != NULL)
 		op->run(wd, &req, &pk);
+	else
+		api_fail(&pk, "bad_request", "op: %s is not a read", op->name);
 }
 
 /* Run a read op now and send its reply. */
