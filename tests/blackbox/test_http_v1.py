@@ -177,6 +177,21 @@ def test_sse_prefix_filters(t):
     st.close()
 
 
+def test_sse_untyped(t):
+    """?typed=0 leaves out the event: lines (a browser's EventSource then
+    hands every event to onmessage); id: and data: stay."""
+    d, port = _http_daemon(t)
+    api = t.api(d)
+    st = Stream(port, "?typed=0")
+    wait_for(lambda: st.comments, what="the stream's first comment")
+    seq = publish_ok(api, "meeting", meeting())
+    st.wait_seq(seq)
+    ev = st.events[0]
+    if "event" in ev or ev["data"]["seq"] != seq:
+        raise TestFailure("untyped event %r" % ev)
+    st.close()
+
+
 def test_sse_heartbeat_comment(t):
     """A quiet stream carries ": hb" comment lines, so that proxies do not
     close it."""
