@@ -20,6 +20,7 @@
 #include <msgpack.h>
 
 #include "daemon/arena.h"
+#include "daemon/clients.h"
 #include "daemon/config.h"
 #include "daemon/store.h"
 #include "schema/schema.h"
@@ -31,6 +32,8 @@
 struct event_base;
 struct event;
 struct evhttp;
+struct auth;
+struct zmq_msg_t;
 
 /* A reply that must wait for a batch's commit, in arrival order. */
 struct pending {
@@ -78,6 +81,7 @@ struct stats {
 	uint64_t	commits;
 	uint64_t	api_requests;
 	uint64_t	api_dropped;	/* replies libzmq would not queue */
+	uint64_t	auth_refused;	/* CURVE handshakes the ZAP handler refused */
 };
 
 /* Rate limit for reject log lines: one per reason per second. */
@@ -98,6 +102,7 @@ struct wartad {
 	struct store		*store;
 	struct writer		*writer;
 	struct evhttp		*http;		/* NULL: [http] listen is off */
+	struct auth		*auth;		/* NULL: CURVE is off */
 
 	struct batch		*fill;		/* being filled by the loop */
 	struct batch		*busy;		/* with the writer, or NULL */
@@ -163,6 +168,22 @@ int		 api_open(struct wartad *, char **cause);
 void		 api_close(struct wartad *);
 void		 api_resume(struct wartad *);
 void		 api_complete(struct wartad *, struct batch *);
+
+/* auth.c */
+int		 auth_load(const struct config *, struct auth **, char **cause);
+void		 auth_free(struct auth **);
+int		 auth_open(struct wartad *, char **cause);
+void		 auth_close(struct wartad *);
+void		 auth_socket(struct wartad *, void *sock, const char *domain);
+void		 auth_log_state(const struct wartad *);
+void		 auth_log_flush(struct wartad *, int64_t now_ms);
+void		 auth_reload(struct wartad *, const char *path);
+enum clients_role auth_msg_role(const struct wartad *, struct zmq_msg_t *);
+int		 auth_check_plaintext(const struct config *, char **cause);
+bool		 auth_endpoint_local(const char *ep);
+bool		 auth_listen_local(const char *hostport);
+int		 auth_read_key(const char *path, bool secret,
+		     char z85[CLIENTS_KEY_Z85 + 1], char **cause);
 
 /* http.c */
 int		 http_open(struct wartad *, char **cause);
