@@ -432,8 +432,9 @@ def _warta(args, env=None):
 def test_cli_against_curve_daemon(t):
     # guards: keys made by `warta keygen` are read by the daemon (server
     # pair) and by the CLI (client pair); the CLI reaches the CURVE daemon
-    # with --server-key/--key or WARTA_SERVER_KEY/WARTA_KEY, and a
-    # subscriber's `warta stats` exits 77 (forbidden).
+    # with --server-key/--key or WARTA_SERVER_KEY/WARTA_KEY (a basename, a
+    # secret key file or the secret key), and a subscriber's `warta stats`
+    # exits 77 (forbidden).
     keys = Keys(t, roles={})
     kd = os.path.join(t.base, "keygen")
     os.makedirs(kd)
@@ -467,3 +468,14 @@ def test_cli_against_curve_daemon(t):
     if p.returncode != 77 or "admin" not in p.stderr:
         raise TestFailure("subscriber stats: %d %s %s" % (p.returncode,
                                                           p.stdout, p.stderr))
+    # --key also takes the secret key file, WARTA_KEY the secret key
+    # itself; the public key is derived from it.
+    p = _warta(base + ["--server-key", keys.public_file, "--key",
+                       os.path.join(kd, "alice.key"), "rejects"])
+    if p.returncode != 0:
+        raise TestFailure("--key FILE.key: %d %s" % (p.returncode, p.stderr))
+    bob_sec = open(os.path.join(kd, "bob.key")).read().split()[0]
+    p = _warta(base + ["ping"], env=dict(env, WARTA_KEY=bob_sec))
+    if p.returncode != 0:
+        raise TestFailure("literal WARTA_KEY: %d %s" % (p.returncode,
+                                                        p.stderr))
