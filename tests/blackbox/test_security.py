@@ -479,3 +479,34 @@ def test_cli_against_curve_daemon(t):
     if p.returncode != 0:
         raise TestFailure("literal WARTA_KEY: %d %s" % (p.returncode,
                                                         p.stderr))
+
+
+def test_refusals_in_metrics(t):
+    # guards: /metrics counts refused handshakes as
+    # warta_auth_refused_total, agreeing with stats.auth_refused.
+    import http.client
+    port = _free_port()
+    d, keys = _curve_daemon(t, http={"listen": "127.0.0.1:%d" % port})
+    _no_answer(d, keys["stranger"])
+    n = stats(t.api(d, curve=keys["adm"]))["auth_refused"]
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    lines = [ln for ln in text.splitlines()
+             if ln.startswith("warta_auth_refused_total ")]
+    if n < 1 or len(lines) != 1 or int(lines[0].split()[1]) < n:
+        raise TestFailure("stats %d, metrics %r" % (n, lines))
+
+
+def test_start_logs_curve_state(t):
+    # guards: the log says at start that CURVE is on, with the server's
+    # public key and the number of client keys; and says it is off
+    # otherwise.
+    d, keys = _curve_daemon(t)
+    log = d.stderr()
+    if keys.server_pub.decode() not in log or "3 client keys" not in log:
+        raise TestFailure("no CURVE line:\n" + log)
+    plain = t.daemon()
+    if "CURVE is off" not in plain.stderr():
+        raise TestFailure("no CURVE-off line:\n" + plain.stderr())
