@@ -4,14 +4,14 @@ on which socket, what each role may do on the api, SIGHUP reloads of the
 clients file, the plaintext rule, and the warta CLI as a CURVE client."""
 import os
 import signal
-import socket
 import subprocess
 
 import zmq
 
 import harness
-from harness import (CTX, TestFailure, conf, expect_error, meeting, pack,
+from harness import (TestFailure, conf, expect_error, meeting, pack,
                      publish_ok, recv_note, replay_all, stats, wait_for)
+from test_http import _free_port
 
 WARTA = os.path.join(harness.ROOT, harness.BUILD, "warta")
 NOTHING_MS = 1500       # how long "receives nothing" is watched for
@@ -106,6 +106,24 @@ def _hup_and_wait(d, text):
     d.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: d.stderr().count(text) > before,
              what="%r in the log after SIGHUP" % text)
+
+
+def _stop_clean(d):
+    """SIGTERM d, which must exit 0 (under ASan: having leaked nothing)."""
+    rc = d.stop()
+    if rc != 0:
+        raise TestFailure("exit %r after SIGTERM:\n%s" % (rc, d.stderr()))
+
+
+def _start_on_any_address(d):
+    """Start d with its api bound to 0.0.0.0 on a free port; it is pinged
+    ready over loopback."""
+    port = _free_port()
+    d.api_ep = "tcp://0.0.0.0:%d" % port
+    d.start(wait=False)
+    d.api_ep = "tcp://127.0.0.1:%d" % port
+    d.wait_ready()
+    return "tcp://0.0.0.0:%d" % port
 
 
 def test_admitted_subscriber_receives_notifications(t):
@@ -231,10 +249,7 @@ def test_removed_key_refused_after_sighup(t):
     if not before.call("ping").get("ok"):
         raise TestFailure("the connection admitted before the reload was "
                           "dropped")
-    # A clean stop (under ASan: nothing leaked by the reload).
-    rc = d.stop()
-    if rc != 0:
-        raise TestFailure("exit %r after SIGTERM:\n%s" % (rc, d.stderr()))
+    _stop_clean(d)
 
 
 def test_added_key_admitted_after_sighup(t):
@@ -262,9 +277,7 @@ def test_malformed_clients_file_on_sighup_keeps_old(t):
     if not t.api(d, curve=keys["sub"]).call("ping").get("ok"):
         raise TestFailure("a key of the old file is no longer admitted")
     _no_answer(d, keys["late"])
-    rc = d.stop()
-    if rc != 0:
-        raise TestFailure("exit %r after SIGTERM:\n%s" % (rc, d.stderr()))
+    _stop_clean(d)
 
 
 def test_refusal_logged_with_key_prefix(t):
@@ -311,14 +324,6 @@ def test_ingest_without_curve_stays_plain(t):
     wait_for(lambda: stats(admin)["stored"] >= 1, what="the event stored")
 
 
-def _free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_non_loopback_bind_without_curve_exits_78(t):
     # guards: without CURVE, a non-loopback bind (api, notify, ingest),
     # an [ingest] connect to a remote host, or a non-loopback HTTP listen
@@ -350,14 +355,10 @@ def test_loopback_binds_need_no_curve(t):
 def test_allow_plaintext_binds_and_warns(t):
     # guards: allow_plaintext = yes lets the api bind a non-loopback
     # address; the daemon serves it and logs a warning naming it.
-    port = _free_port()
     d = t.daemon(start=False, config=conf(security={"allow_plaintext": True}))
-    d.api_ep = "tcp://0.0.0.0:%d" % port
-    d.start(wait=False)
-    d.api_ep = "tcp://127.0.0.1:%d" % port
-    d.wait_ready()
+    ep = _start_on_any_address(d)
     log = d.stderr()
-    if "tcp://0.0.0.0:%d" % port not in log or "plaintext" not in log:
+    if ep not in log or "plaintext" not in log:
         raise TestFailure("no warning:\n" + log)
 
 
@@ -365,13 +366,9 @@ def test_curve_daemon_binds_non_loopback(t):
     # guards: with CURVE on, notify and api may bind any address (no
     # allow_plaintext needed) and a listed key is served there.
     keys = Keys(t)
-    port = _free_port()
     d = t.daemon(start=False, config=conf(security=keys.security()),
                  curve=keys["adm"])
-    d.api_ep = "tcp://0.0.0.0:%d" % port
-    d.start(wait=False)
-    d.api_ep = "tcp://127.0.0.1:%d" % port
-    d.wait_ready()
+    _start_on_any_address(d)
 
 
 def _expect_78(t, keys, what, name=None):
