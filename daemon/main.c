@@ -53,8 +53,9 @@ static char	**wartad_argv;
 /*
  * SIGHUP: read the configuration again (file and flags, as at start) and
  * apply what can change without dropping a connection: the log level and
- * the CURVE clients file (auth_reload).  A bad file keeps the running configuration and says why.  Endpoints and
- * store settings need a restart.
+ * the CURVE clients file (auth_reload).  A bad file keeps the running
+ * configuration and says why.  Endpoints and store settings need a
+ * restart.
  */
 static void
 wartad_on_hup(evutil_socket_t sig, short what, void *arg)

@@ -5,6 +5,8 @@
  * The event path:  ingest.c -> schema/ -> handlers/ -> batch.c (group
  * commit on the writer thread) -> store.c (LMDB) -> notify.c (XPUB);
  * api.c (ROUTER) publishes through batch.c and reads back through store.c.
+ * auth.c answers libzmq's ZAP requests for the CURVE sockets from the
+ * clients file (clients.c); the api checks each op against the role.
  *
  * Everything here belongs to the loop thread, except what batch.c hands
  * to the writer thread: a submitted batch, which the loop does not touch
