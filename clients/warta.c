@@ -500,7 +500,7 @@ cli_help(const struct cmd *c)
 	printf("usage: warta %s %s\n\n%s", c->name, c->usage, c->help);
 	printf("\nGlobal options (before or after the command): --api EP, "
 	    "--notify EP,\n--ingest EP, --timeout SECONDS, --server-key "
-	    "KEY|FILE, --key BASENAME.\nSee 'warta --help'.\n");
+	    "KEY|FILE, --key BASENAME|FILE|KEY.\nSee 'warta --help'.\n");
 	exit(0);
 }
 

@@ -514,3 +514,22 @@ def test_start_logs_curve_state(t):
     plain = t.daemon()
     if "CURVE is off" not in plain.stderr():
         raise TestFailure("no CURVE-off line:\n" + plain.stderr())
+
+
+def test_refusal_log_is_rate_limited(t):
+    # guards: refusals are logged at most once a second, then a line says
+    # how many were not, while stats counts every one.
+    import time
+    d, keys = _curve_daemon(t)
+    admin = t.api(d, curve=keys["adm"])
+    t0 = time.monotonic()
+    for i in range(20):
+        t.api(d, curve=keys["stranger%d" % i]).send({"op": "ping"})
+    wait_for(lambda: stats(admin)["auth_refused"] >= 20,
+             what="20 refusals counted")
+    elapsed = time.monotonic() - t0
+    lines = d.stderr().count("auth: refused a connection")
+    if lines < 1 or lines > elapsed + 2:
+        raise TestFailure("%d refusal lines in %.1fs" % (lines, elapsed))
+    wait_for(lambda: "more refused connections not logged" in d.stderr(),
+             what="the count of refusals not logged")
