@@ -287,10 +287,15 @@ auth_read_key(const char *path, bool secret, char z85[CLIENTS_KEY_Z85 + 1],
 	return 0;
 }
 
-/* Read and parse a clients file; -1 with *cause naming file and line. */
+/*
+ * Read and parse a clients file; -1 with *cause naming file and line.  A
+ * file others may write is used, with a warning: whoever can write it can
+ * grant themselves any role.
+ */
 static int
 auth_read_clients(const char *path, struct clients **out, char **cause)
 {
+	struct stat sb;
 	char *buf, *c;
 	size_t len;
 	int fd;
@@ -299,6 +304,10 @@ auth_read_clients(const char *path, struct clients **out, char **cause)
 		xasprintf(cause, "clients file %s: %s", path, strerror(errno));
 		return -1;
 	}
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 022) != 0)
+		log_warnx("security: clients file %s is mode %04o: group or "
+		    "others may write it, and so grant any key any role", path,
+		    (unsigned)(sb.st_mode & 07777));
 	if (auth_slurp(fd, path, AUTH_CLIENTS_MAX, &buf, &len, cause) == -1) {
 		c = *cause;
 		xasprintf(cause, "clients file %s", c);

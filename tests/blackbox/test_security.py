@@ -9,7 +9,7 @@ import subprocess
 import zmq
 
 import harness
-from harness import (TestFailure, conf, expect_error, meeting, pack,
+from harness import (CTX, TestFailure, conf, expect_error, meeting, pack,
                      publish_ok, recv_note, replay_all, stats, wait_for)
 from test_http import _free_port
 
@@ -533,3 +533,42 @@ def test_refusal_log_is_rate_limited(t):
         raise TestFailure("%d refusal lines in %.1fs" % (lines, elapsed))
     wait_for(lambda: "more refused connections not logged" in d.stderr(),
              what="the count of refusals not logged")
+
+
+def test_ingest_curve_connect_upstream_is_a_curve_client(t):
+    # guards: with [ingest] curve = yes, an [ingest] connect upstream is
+    # authenticated too: a binding PUB that is a CURVE client with a
+    # publisher key delivers; one with a subscriber key never gets the
+    # daemon's subscriptions.
+    keys = Keys(t)
+    ups = {}
+    for who in ("pub", "sub"):
+        s = CTX.socket(zmq.XPUB)
+        s.setsockopt(zmq.LINGER, 0)
+        harness.curve_client(s, keys[who])
+        ep = "ipc://%s/up-%s" % (t.base, who)
+        s.bind(ep)
+        t.socks.append(s)
+        ups[who] = (s, ep)
+    d = t.daemon(config=conf(security=keys.security(), ingest={
+        "curve": True, "connect": "%s %s" % (ups["pub"][1], ups["sub"][1])}),
+        curve=keys["adm"])
+    good, bad = ups["pub"][0], ups["sub"][0]
+    good.setsockopt(zmq.RCVTIMEO, 20000)
+    if good.recv()[:1] != b"\x01":
+        raise TestFailure("no subscription from the daemon")
+    good.send_multipart([b"meeting", pack(meeting(id="up"))])
+    admin = t.api(d, curve=keys["adm"])
+    wait_for(lambda: stats(admin)["stored"] >= 1, what="the event stored")
+    if bad.poll(NOTHING_MS, zmq.POLLIN):
+        raise TestFailure("a subscriber-key upstream got %r" % bad.recv())
+
+
+def test_writable_clients_file_warns(t):
+    # guards: a clients file group or others may write is used, with a
+    # warning naming it.
+    keys = Keys(t)
+    os.chmod(keys.clients_file, 0o666)
+    d = t.daemon(config=conf(security=keys.security()), curve=keys["adm"])
+    if "clients file %s is mode 0666" % keys.clients_file not in d.stderr():
+        raise TestFailure("no warning:\n" + d.stderr())
