@@ -423,21 +423,38 @@ cli_read_key(const char *what, const char *s)
 	return xstrdup(buf);
 }
 
-/* Load our key pair from BASENAME.pub and BASENAME.key. */
+/*
+ * Load our key pair for --key (or WARTA_KEY): BASENAME.pub and BASENAME.key
+ * as `warta keygen --out BASENAME` writes them; else a file holding the
+ * secret key, or the 40-character secret key itself, whose public key is
+ * derived from it.
+ */
 static void
 cli_load_keypair(const char *base)
 {
-	char	*path;
+	char	*path, pub[41];
 
-	if (asprintf(&path, "%s.pub", base) == -1)
-		cli_die(1, "out of memory");
 	free(cli_keys[1]);
-	cli_keys[1] = cli_read_key("--key", path);
-	free(path);
+	free(cli_keys[2]);
 	if (asprintf(&path, "%s.key", base) == -1)
 		cli_die(1, "out of memory");
-	free(cli_keys[2]);
-	cli_keys[2] = cli_read_key("--key", path);
+	if (access(path, F_OK) == 0) {
+		cli_keys[2] = cli_read_key("--key", path);
+		free(path);
+		if (asprintf(&path, "%s.pub", base) == -1)
+			cli_die(1, "out of memory");
+		cli_keys[1] = cli_read_key("--key", path);
+	} else {
+		cli_keys[2] = cli_read_key("--key", base);
+		cli_keys[1] = NULL;
+	}
+	if (zmq_curve_public(pub, cli_keys[2]) == -1)
+		cli_usage("--key: %s: not a CURVE secret key", base);
+	if (cli_keys[1] == NULL)
+		cli_keys[1] = xstrdup(pub);
+	else if (strcmp(pub, cli_keys[1]) != 0)
+		cli_usage("--key: %s is not the public key of %s", path,
+		    base);
 	free(path);
 }
 
@@ -483,7 +500,7 @@ cli_help(const struct cmd *c)
 	printf("usage: warta %s %s\n\n%s", c->name, c->usage, c->help);
 	printf("\nGlobal options (before or after the command): --api EP, "
 	    "--notify EP,\n--ingest EP, --timeout SECONDS, --server-key "
-	    "KEY|FILE, --key BASENAME.\nSee 'warta --help'.\n");
+	    "KEY|FILE, --key BASENAME|FILE|KEY.\nSee 'warta --help'.\n");
 	exit(0);
 }
 
@@ -2651,7 +2668,8 @@ cli_main_help(void)
 	    "  --server-key K    the daemon's CURVE public key, or a file "
 	    "holding it\n                    (env WARTA_SERVER_KEY)\n"
 	    "  --key BASENAME    our CURVE key pair BASENAME.pub and "
-	    "BASENAME.key\n                    (env WARTA_KEY)\n"
+	    "BASENAME.key, or\n                    our secret key (or a file "
+	    "holding it) (env WARTA_KEY)\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 other failure (e.g. not found), 64 bad "
 	    "usage, 65 invalid\ndata, 69 daemon unreachable or unavailable, "

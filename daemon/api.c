@@ -58,6 +58,7 @@ struct api_op {
 	const char	*keys[6];	/* allowed keys besides op */
 	void		(*run)(struct wartad *, struct api_req *,
 			    msgpack_packer *);
+	enum clients_role role;		/* needed under CURVE */
 };
 
 static void	api_ping(struct wartad *, struct api_req *, msgpack_packer *);
@@ -68,16 +69,24 @@ static void	api_stats(struct wartad *, struct api_req *, msgpack_packer *);
 static void	api_rejects(struct wartad *, struct api_req *,
 		    msgpack_packer *);
 
-/* publish has no run function: it goes through the batch. */
+/* publish has no run function: it goes through the batch.  The role is
+ * what a CURVE client's key needs (section 8); admin may do everything. */
 static const struct api_op api_ops[] = {
-	{ "ping",	{ NULL },				api_ping },
-	{ "publish",	{ "topic", "event", NULL },		NULL },
-	{ "get",	{ "type", "id", NULL },			api_get },
+	{ "ping",	{ NULL },			api_ping,
+	  CLIENTS_SUBSCRIBER },
+	{ "publish",	{ "topic", "event", NULL },	NULL,
+	  CLIENTS_PUBLISHER },
+	{ "get",	{ "type", "id", NULL },		api_get,
+	  CLIENTS_SUBSCRIBER },
 	{ "list",	{ "type", "country", "from", "to", "limit", NULL },
-								api_list },
-	{ "replay",	{ "from_seq", "prefix", "limit", NULL },	api_replay },
-	{ "stats",	{ NULL },				api_stats },
-	{ "rejects",	{ "from", "limit", NULL },		api_rejects },
+							api_list,
+	  CLIENTS_SUBSCRIBER },
+	{ "replay",	{ "from_seq", "prefix", "limit", NULL }, api_replay,
+	  CLIENTS_SUBSCRIBER },
+	{ "stats",	{ NULL },			api_stats,
+	  CLIENTS_ADMIN },
+	{ "rejects",	{ "from", "limit", NULL },	api_rejects,
+	  CLIENTS_ADMIN },
 };
 
 /* Loop-thread buffers: the envelope being handled, and reply items. */
@@ -531,7 +540,7 @@ api_stats(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	store_rd_end(wd->store);
 	store_sizes(wd->store, &db_bytes, &map_bytes);
 
-	msgpack_pack_map(pk, 17);
+	msgpack_pack_map(pk, 18);
 	api_pack_str(pk, "ok");
 	msgpack_pack_true(pk);
 	api_pack_str(pk, "received");
@@ -564,6 +573,8 @@ api_stats(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	msgpack_pack_uint64(pk, store_corrupt_count(wd->store));
 	api_pack_str(pk, "api_dropped");
 	msgpack_pack_uint64(pk, wd->st.api_dropped);
+	api_pack_str(pk, "auth_refused");
+	msgpack_pack_uint64(pk, wd->st.auth_refused);
 	api_pack_str(pk, "writable");
 	if (store_full(wd->store))
 		msgpack_pack_false(pk);
@@ -815,11 +826,15 @@ api_run(struct wartad *wd, const uint8_t *env, size_t env_len,
 	api_send(wd, env, env_len, wd->reply.data, wd->reply.size);
 }
 
-/* Handle one request: publish joins the batch; replies are sent now or
- * queued behind pending work, keeping each client's order. */
+/*
+ * Handle one request from a key of role (CLIENTS_ADMIN without CURVE):
+ * an op the role does not allow answers forbidden; publish joins the
+ * batch; replies are sent now or queued behind pending work, keeping each
+ * client's order.
+ */
 static void
 api_handle(struct wartad *wd, const uint8_t *env, size_t env_len,
-    const uint8_t *buf, size_t len)
+    const uint8_t *buf, size_t len, enum clients_role role)
 {
 	struct api_req req;
 	const struct api_op *op = NULL;
@@ -837,6 +852,12 @@ api_handle(struct wartad *wd, const uint8_t *env, size_t env_len,
 		    "limit of %" PRIu64 " (max_event_bytes + 1024)", len,
 		    wd->cfg->max_event_bytes + 1024);
 	} else if ((op = api_parse(buf, len, &req, &pk)) != NULL &&
+	    !clients_role_allows(role, op->role)) {
+		api_fail(&pk, "forbidden", "op %s needs the %s role; this "
+		    "key's role is %s", op->name, clients_role_name(op->role),
+		    clients_role_name(role));
+		op = NULL;
+	} else if (op != NULL &&
 	    op->run == NULL && api_publish(wd, &req, &pk, &item) == 0) {
 		p = batch_add_pending(wd);
 		p->env = arena_dup(&b->arena, env, env_len);
@@ -935,6 +956,7 @@ api_read_one(struct wartad *wd)
 	zmq_msg_t f[API_MAX_FRAMES], extra;
 	int n = 0, delim = -1, more;
 	bool toomany = false;
+	enum clients_role role;
 
 	zmq_msg_init(&f[0]);
 	if (zmq_msg_recv(&f[0], wd->api, ZMQ_DONTWAIT) == -1) {
@@ -968,19 +990,23 @@ api_read_one(struct wartad *wd)
 	if (n < 2)
 		goto out;
 
+	/* The role comes with every frame the peer sent (the ROUTER's
+	   own routing id frame carries none). */
+	role = auth_msg_role(wd, &f[n - 1]);
 	api_env.size = 0;
 	if (delim == -1) {
 		api_env_add(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
 		if (n == 2)
 			api_handle(wd, (uint8_t *)api_env.data, api_env.size,
-			    zmq_msg_data(&f[1]), zmq_msg_size(&f[1]));
+			    zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), role);
 		goto out;
 	}
 	for (int i = 0; i <= delim; i++)
 		api_env_add(zmq_msg_data(&f[i]), zmq_msg_size(&f[i]));
 	if (n == delim + 2)
 		api_handle(wd, (uint8_t *)api_env.data, api_env.size,
-		    zmq_msg_data(&f[delim + 1]), zmq_msg_size(&f[delim + 1]));
+		    zmq_msg_data(&f[delim + 1]), zmq_msg_size(&f[delim + 1]),
+		    role);
 	else {
 		msgpack_packer pk;
 
@@ -1042,6 +1068,7 @@ api_open(struct wartad *wd, char **cause)
 	   one whose queue is full, so that stats can count it. */
 	zmq_setsockopt(wd->api, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
 	zmq_setsockopt(wd->api, ZMQ_MAXMSGSIZE, &maxsz, sizeof maxsz);
+	auth_socket(wd, wd->api, "api");
 	if (zmq_bind(wd->api, wd->cfg->api_bind) == -1) {
 		xasprintf(cause, "api: cannot bind %s: %s", wd->cfg->api_bind,
 		    zmq_strerror(errno));

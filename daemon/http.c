@@ -696,6 +696,9 @@ http_metrics(struct wartad *wd, struct evhttp_request *req,
 	http_metric_u64(b, "warta_api_dropped_total", "counter",
 	    "Api replies dropped because the client was gone or full.",
 	    st->api_dropped);
+	http_metric_u64(b, "warta_auth_refused_total", "counter",
+	    "CURVE handshakes refused by the ZAP handler since start.",
+	    st->auth_refused);
 	http_metric_u64(b, "warta_corrupt_records_total", "counter",
 	    "Stored records found failing their checksum since start.",
 	    store_corrupt_count(wd->store));

@@ -244,6 +244,7 @@ ingest_open(struct wartad *wd, char **cause)
 	for (int i = 0; handlers[i] != NULL; i++)
 		zmq_setsockopt(wd->ingest, ZMQ_SUBSCRIBE, handlers[i]->type,
 		    strlen(handlers[i]->type));
+	auth_socket(wd, wd->ingest, "ingest");
 	if (zmq_bind(wd->ingest, cfg->ingest_bind) == -1) {
 		xasprintf(cause, "ingest: cannot bind %s: %s", cfg->ingest_bind,
 		    zmq_strerror(errno));

@@ -52,22 +52,26 @@ static char	**wartad_argv;
 
 /*
  * SIGHUP: read the configuration again (file and flags, as at start) and
- * apply what can change without dropping a connection: the log level.
- * A bad file keeps the running configuration and says why.  Endpoints and
- * store settings need a restart.
+ * apply what can change without dropping a connection: the log level and
+ * the CURVE clients file (auth_reload).  A bad file keeps the running
+ * configuration and says why.  Endpoints and store settings need a
+ * restart.
  */
 static void
 wartad_on_hup(evutil_socket_t sig, short what, void *arg)
 {
+	struct wartad *wd = arg;
 	struct config next;
 	char *cause = NULL;
 	int level;
+	bool ok;
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRId64,
 	    wartad_mono_us());
 	memset(&next, 0, sizeof next);
 	config_defaults(&next);
-	if (config_from_args(&next, wartad_argc, wartad_argv, &cause) != 0) {
+	ok = config_from_args(&next, wartad_argc, wartad_argv, &cause) == 0;
+	if (!ok) {
 		log_error("SIGHUP: configuration not reloaded: %s",
 		    cause ? cause : "bad arguments");
 		free(cause);
@@ -78,6 +82,8 @@ wartad_on_hup(evutil_socket_t sig, short what, void *arg)
 		    "(endpoints and [store] settings apply at restart)",
 		    log_level_name(log_get_level()));
 	}
+	/* The clients file the new configuration names, else the old. */
+	auth_reload(wd, ok ? next.clients_file : NULL);
 	config_free(&next);
 	sd_notify(0, "READY=1");
 }
@@ -104,6 +110,7 @@ wartad_on_tick(evutil_socket_t fd, short what, void *arg)
 	struct wartad *wd = arg;
 
 	ingest_log_flush(wd, wartad_now_ms());
+	auth_log_flush(wd, wartad_now_ms());
 	sd_notifyf(0, "STATUS=last seq %" PRIu64 ", %" PRIu64 " events/s, "
 	    "%" PRId64 " subscribers%s", wd->last_seq,
 	    wd->last_seq - wd->status_seq, wd->subscribers,
@@ -195,8 +202,15 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return EX_CONFIG_CODE;
 	}
+	if (auth_load(&cfg, &wd.auth, &cause) == -1) {
+		fprintf(stderr, "wartad: %s\n", cause);
+		free(cause);
+		config_free(&cfg);
+		return EX_CONFIG_CODE;
+	}
 	if (cfg.check_only) {
 		printf("wartad: configuration OK\n");
+		auth_free(&wd.auth);
 		config_free(&cfg);
 		return 0;
 	}
@@ -259,7 +273,9 @@ main(int argc, char **argv)
 	batch_init(&wd);
 	wd.writer = writer_start(wd.store, &wd);
 
-	if (ingest_open(&wd, &cause) == -1 || notify_open(&wd, &cause) == -1 ||
+	/* The ZAP handler first: a CURVE socket without one admits anyone. */
+	if (auth_open(&wd, &cause) == -1 ||
+	    ingest_open(&wd, &cause) == -1 || notify_open(&wd, &cause) == -1 ||
 	    api_open(&wd, &cause) == -1 || http_open(&wd, &cause) == -1 ||
 	    webhook_open(&wd, &cause) == -1) {
 		log_error("%s", cause);
@@ -292,8 +308,7 @@ main(int argc, char **argv)
 		log_info("http: listening on %s", cfg.http_listen);
 	else
 		log_info("http: off ([http] listen is empty)");
-	log_info("security: CURVE is off, traffic is plaintext; the default "
-	    "endpoints are loopback only");
+	auth_log_state(&wd);
 	sd_notifyf(0, "READY=1\nSTATUS=ready, last seq %" PRIu64, wd.last_seq);
 
 	event_base_dispatch(wd.base);
@@ -303,6 +318,7 @@ main(int argc, char **argv)
 	ingest_close(&wd);
 	api_close(&wd);
 	notify_close(&wd);
+	auth_close(&wd);	/* after every CURVE socket */
 	zmq_ctx_term(wd.zctx);
 	for (int i = 0; i < 3; i++)
 		event_free(wd.ev_sig[i]);

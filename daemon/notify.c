@@ -104,6 +104,7 @@ notify_open(struct wartad *wd, char **cause)
 	zmq_setsockopt(wd->notify, ZMQ_SNDHWM, &hwm, sizeof hwm);
 	/* Let the last notifications out at shutdown, but not forever. */
 	zmq_setsockopt(wd->notify, ZMQ_LINGER, &linger, sizeof linger);
+	auth_socket(wd, wd->notify, "notify");
 	if (zmq_bind(wd->notify, cfg->notify_bind) == -1) {
 		xasprintf(cause, "notify: cannot bind %s: %s", cfg->notify_bind,
 		    zmq_strerror(errno));

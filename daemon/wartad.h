@@ -5,6 +5,8 @@
  * The event path:  ingest.c -> schema/ -> handlers/ -> batch.c (group
  * commit on the writer thread) -> store.c (LMDB) -> notify.c (XPUB);
  * api.c (ROUTER) publishes through batch.c and reads back through store.c.
+ * auth.c answers libzmq's ZAP requests for the CURVE sockets from the
+ * clients file (clients.c); the api checks each op against the role.
  *
  * Everything here belongs to the loop thread, except what batch.c hands
  * to the writer thread: a submitted batch, which the loop does not touch
@@ -20,6 +22,7 @@
 #include <msgpack.h>
 
 #include "daemon/arena.h"
+#include "daemon/clients.h"
 #include "daemon/config.h"
 #include "daemon/store.h"
 #include "schema/schema.h"
@@ -35,6 +38,8 @@ struct evhttp_request;
 struct evdns_base;
 struct sse;
 struct webhooks;
+struct auth;
+struct zmq_msg_t;
 
 /* A reply that must wait for a batch's commit, in arrival order. */
 struct pending {
@@ -86,6 +91,7 @@ struct stats {
 	uint64_t	api_requests;
 	uint64_t	api_dropped;	/* replies libzmq would not queue */
 	uint64_t	sse_cut_off;	/* streams closed as too slow */
+	uint64_t	auth_refused;	/* CURVE handshakes the ZAP handler refused */
 };
 
 /* Rate limit for reject log lines: one per reason per second. */
@@ -109,6 +115,7 @@ struct wartad {
 	struct sse		*sse;		/* SSE streams (sse.c) */
 	struct webhooks		*hooks;		/* [webhook] deliveries */
 	struct evdns_base	*dns;		/* for webhook hosts */
+	struct auth		*auth;		/* NULL: CURVE is off */
 
 	struct batch		*fill;		/* being filled by the loop */
 	struct batch		*busy;		/* with the writer, or NULL */
@@ -183,6 +190,22 @@ bool		 api_topic_matches(const uint8_t *body, size_t len,
 		     const char *prefix, size_t plen);
 void		 api_exec(struct wartad *, const uint8_t *req, size_t len,
 		     msgpack_sbuffer *reply);
+
+/* auth.c */
+int		 auth_load(const struct config *, struct auth **, char **cause);
+void		 auth_free(struct auth **);
+int		 auth_open(struct wartad *, char **cause);
+void		 auth_close(struct wartad *);
+void		 auth_socket(struct wartad *, void *sock, const char *domain);
+void		 auth_log_state(const struct wartad *);
+void		 auth_log_flush(struct wartad *, int64_t now_ms);
+void		 auth_reload(struct wartad *, const char *path);
+enum clients_role auth_msg_role(const struct wartad *, struct zmq_msg_t *);
+int		 auth_check_plaintext(const struct config *, char **cause);
+bool		 auth_endpoint_local(const char *ep);
+bool		 auth_listen_local(const char *hostport);
+int		 auth_read_key(const char *path, bool secret,
+		     char z85[CLIENTS_KEY_Z85 + 1], char **cause);
 
 /* http.c */
 int		 http_open(struct wartad *, char **cause);

@@ -76,13 +76,21 @@ def wait_for(pred, timeout=20.0, what="condition", interval=0.01):
         time.sleep(interval)
 
 
+def curve_client(sock, curve):
+    """Make sock a CURVE client when curve is (server public key, our
+    public key, our secret key), Z85 bytes; do nothing when it is None."""
+    if curve is not None:
+        sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = curve
+
+
 class Api:
     """A REQ (or DEALER) client of the api socket."""
 
-    def __init__(self, endpoint, dealer=False, timeout_ms=15000):
+    def __init__(self, endpoint, dealer=False, timeout_ms=15000, curve=None):
         self.sock = CTX.socket(zmq.DEALER if dealer else zmq.REQ)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
+        curve_client(self.sock, curve)
         self.dealer = dealer
         self.sock.connect(endpoint)
 
@@ -117,7 +125,7 @@ class Daemon:
     """One wartad process with its own data dir and ipc:// endpoints."""
 
     def __init__(self, base, name="d", config=None, args=(), env=None,
-                 data=None):
+                 data=None, curve=None):
         self.dir = os.path.join(base, name)
         os.makedirs(self.dir, exist_ok=True)
         self.data = data or os.path.join(self.dir, "data")
@@ -130,6 +138,7 @@ class Daemon:
         self.proc = None
         self.log_path = os.path.join(self.dir, "stderr.log")
         self.starts = 0
+        self.curve = curve      # keys wait_ready pings with, see curve_client
 
     def argv(self):
         argv = [os.path.join(ROOT, BUILD, "wartad"), "--data", self.data,
@@ -161,7 +170,7 @@ class Daemon:
         return self
 
     def wait_ready(self, timeout=20.0):
-        api = Api(self.api_ep, timeout_ms=500)
+        api = Api(self.api_ep, timeout_ms=500, curve=self.curve)
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -174,7 +183,7 @@ class Daemon:
                         return r
                 except zmq.Again:
                     api.close()
-                    api = Api(self.api_ep, timeout_ms=500)
+                    api = Api(self.api_ep, timeout_ms=500, curve=self.curve)
                 if time.monotonic() > deadline:
                     raise TestFailure("wartad did not answer ping:\n" + self.stderr())
         finally:
@@ -256,7 +265,7 @@ class Ctx:
         self.socks.append(a.sock)
         return a
 
-    def pub(self, d, wait=True):
+    def pub(self, d, wait=True, curve=None):
         """A publisher connected to d's ingest.  It is an XPUB so that it can
         wait for the daemon's three subscriptions to arrive: a plain PUB
         drops whatever it sends before then (the slow joiner)."""
@@ -264,6 +273,7 @@ class Ctx:
         s.setsockopt(zmq.SNDHWM, 0)
         s.setsockopt(zmq.LINGER, 5000)
         s.setsockopt(zmq.RCVTIMEO, 20000)
+        curve_client(s, curve)
         s.connect(d.ingest)
         self.socks.append(s)
         if wait:
@@ -281,12 +291,13 @@ class Ctx:
         wait_for(lambda: api.call("stats").get("subscribers", 0) >= n,
                  what="%d subscribers" % n)
 
-    def sub(self, d, *prefixes):
+    def sub(self, d, *prefixes, curve=None):
         """A SUB socket on d's notify, subscribed to prefixes (default all)."""
         s = CTX.socket(zmq.SUB)
         s.setsockopt(zmq.RCVHWM, 0)
         s.setsockopt(zmq.LINGER, 0)
         s.setsockopt(zmq.RCVTIMEO, 15000)
+        curve_client(s, curve)
         for p in prefixes or ("",):
             s.setsockopt(zmq.SUBSCRIBE, p.encode() if isinstance(p, str) else p)
         s.connect(d.notify)
