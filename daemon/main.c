@@ -190,7 +190,7 @@ main(int argc, char **argv)
 	if (rc == 1)
 		return 0;
 	if (rc == -1) {
-		fprintf(stderr, "wartad: %s\n", cause);
+		log_error("%s", cause);
 		free(cause);
 		config_free(&cfg);
 		return EX_CONFIG_CODE;
