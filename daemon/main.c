@@ -61,7 +61,6 @@ wartad_on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct config next;
 	char *cause = NULL;
-	int level;
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRId64,
 	    wartad_mono_us());
@@ -72,8 +71,7 @@ wartad_on_hup(evutil_socket_t sig, short what, void *arg)
 		    cause ? cause : "bad arguments");
 		free(cause);
 	} else {
-		level = next.log_level + next.verbose;
-		log_set_level(level > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : level);
+		log_set_level(next.log_level);	/* -v already counted */
 		log_info("SIGHUP: configuration reloaded; log level %s "
 		    "(endpoints and [store] settings apply at restart)",
 		    log_level_name(log_get_level()));
@@ -200,11 +198,8 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
-	{
-		int level = cfg.log_level + cfg.verbose;
-
-		log_init(level > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : level);
-	}
+	/* config_from_args() has already raised log_level by each -v. */
+	log_init(cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 
 	wd.cfg = &cfg;
