@@ -51,7 +51,7 @@ def _make(t, target, dest, **var):
     env = dict(os.environ)
     for k in ("PREFIX", "DESTDIR", "SYSCONFDIR", "BINDIR", "SBINDIR",
               "MANDIR", "DOCDIR", "SYSTEMDUNITDIR", "SYSUSERSDIR",
-              "TMPFILESDIR"):
+              "TMPFILESDIR", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
         env.pop(k, None)
     argv = ["make", "-s", "-C", ROOT, target, "DESTDIR=" + dest,
             "BUILD=" + BUILD]
