@@ -552,9 +552,9 @@ http_healthz(struct wartad *wd, struct evhttp_request *req,
 	bool ok = !full && !stuck;
 
 	evbuffer_add_printf(body, "{\"status\":\"%s\",\"writable\":%s,"
-	    "\"commit_busy_ms\":%" PRId64 ",\"last_seq\":%" PRIu64 "}\n",
+	    "\"last_seq\":%" PRIu64 "}\n",
 	    full ? "unwritable" : stuck ? "stuck" : "ok", ok ? "true" : "false",
-	    busy_us / 1000, wd->last_seq);
+	    wd->last_seq);
 	http_send(req, ok ? HTTP_OK : HTTP_SERVUNAVAIL,
 	    ok ? "OK" : "Service Unavailable", "application/json", body);
 }

@@ -176,8 +176,7 @@ def test_healthz_503_while_a_commit_is_stuck(t):
                                         None)(_healthz(port)),
                                timeout=30, what="/healthz 503",
                                interval=0.5)
-        if doc["status"] != "stuck" or doc["writable"] is not False or \
-                doc["commit_busy_ms"] < 10000:
+        if doc["status"] != "stuck" or doc["writable"] is not False:
             raise TestFailure("/healthz while stuck: %r" % doc)
     finally:
         hold.kill()
