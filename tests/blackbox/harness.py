@@ -8,6 +8,7 @@ made when the test ends.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -74,6 +75,16 @@ def wait_for(pred, timeout=20.0, what="condition", interval=0.01):
         if time.monotonic() > deadline:
             raise TestFailure("timed out waiting for %s" % what)
         time.sleep(interval)
+
+
+def free_port():
+    """A loopback TCP port that is free right now (for [http] listen and
+    tcp:// endpoints)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 class Api:

@@ -11,14 +11,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 
 import zmq
 
-from harness import (BUILD, CTX, ROOT, Api, TestFailure, meeting, pack,
-                     publish_ok, wait_for)
+from harness import (BUILD, CTX, ROOT, Api, TestFailure, free_port,
+                     meeting, pack, publish_ok, wait_for)
 
 WARTAD = os.path.join(ROOT, BUILD, "wartad")
 WARTA = os.path.join(ROOT, BUILD, "warta")
@@ -464,15 +463,6 @@ def _allowed_syscalls(keys):
     return allowed
 
 
-def _free_port():
-    """A loopback TCP port free right now."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_sandbox_allows_what_wartad_does(t):
     """Under strace, wartad starting on tcp:// and ipc:// endpoints, taking
     events on ingest and the api, answering HTTP, reloading on SIGHUP and
@@ -490,7 +480,7 @@ def test_sandbox_allows_what_wartad_does(t):
     families = set(keys["RestrictAddressFamilies"][0].split())
 
     d = t.daemon(start=False)
-    port, tcp = _free_port(), _free_port()
+    port, tcp = free_port(), free_port()
     d.config = "[http]\nlisten = 127.0.0.1:%d\n" % port
     trace = os.path.join(t.base, "strace.txt")
     argv = d.argv()

@@ -5,12 +5,11 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 
-from harness import (ROOT, BUILD, TestFailure, meeting, pack, publish_ok,
-                     wait_for)
+from harness import (ROOT, BUILD, TestFailure, free_port, meeting, pack,
+                     publish_ok, wait_for)
 
 WARTAD = os.path.join(ROOT, BUILD, "wartad")
 JOURNAL_LINE = re.compile(r"^<[0-7]>\S")
@@ -129,15 +128,6 @@ def test_v_raises_verbosity(t):
                           (seen, want))
 
 
-def _free_port():
-    """A loopback TCP port free right now."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def _healthz(port):
     """(status, body as JSON) of GET /healthz."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
@@ -153,7 +143,7 @@ def test_healthz_503_while_a_commit_is_stuck(t):
     """While another process holds the store's LMDB write lock, a commit
     waits with the writer; after 10 s /healthz answers 503 "stuck" (the
     loop still answers), and 200 again once the commit went through."""
-    port = _free_port()
+    port = free_port()
     d = t.daemon(config="[http]\nlisten = 127.0.0.1:%d\n" % port)
     # mdb_load takes the write lock after the header, then waits for data.
     hold = subprocess.Popen(["mdb_load", d.data], stdin=subprocess.PIPE,
