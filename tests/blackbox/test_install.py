@@ -18,6 +18,7 @@ import zmq
 
 from harness import (BUILD, CTX, ROOT, Api, TestFailure, free_port,
                      meeting, pack, publish_ok, wait_for)
+from test_http_v1 import Receiver
 
 WARTAD = os.path.join(ROOT, BUILD, "wartad")
 WARTA = os.path.join(ROOT, BUILD, "warta")
@@ -465,9 +466,9 @@ def _allowed_syscalls(keys):
 
 def test_sandbox_allows_what_wartad_does(t):
     """Under strace, wartad starting on tcp:// and ipc:// endpoints, taking
-    events on ingest and the api, answering HTTP, reloading on SIGHUP and
-    stopping on SIGTERM makes only system calls the unit's
-    SystemCallFilter= allows, opens only sockets of its
+    events on ingest and the api, posting them to a webhook, answering
+    HTTP, reloading on SIGHUP and stopping on SIGTERM makes only system
+    calls the unit's SystemCallFilter= allows, opens only sockets of its
     RestrictAddressFamilies=, and never asks for memory both writable and
     executable (MemoryDenyWriteExecute=).  Guards the two ways the sandbox
     broke wartad: libzmq's netlink socket and its sched_setscheduler."""
@@ -481,7 +482,10 @@ def test_sandbox_allows_what_wartad_does(t):
 
     d = t.daemon(start=False)
     port, tcp = free_port(), free_port()
-    d.config = "[http]\nlisten = 127.0.0.1:%d\n" % port
+    rcv = Receiver("s3cret")
+    d.config = ("[http]\nlisten = 127.0.0.1:%d\n[webhook sbx]\n"
+                "url = http://127.0.0.1:%d/hook\nsecret = s3cret\n" %
+                (port, rcv.port))
     trace = os.path.join(t.base, "strace.txt")
     argv = d.argv()
     argv[argv.index("--ingest") + 1] = "tcp://127.0.0.1:%d" % tcp
@@ -499,10 +503,13 @@ def test_sandbox_allows_what_wartad_does(t):
     wait_for(lambda: (pub.send_multipart([b"meeting", pack(meeting(
         id="sbx-2"))]) or api.call("stats")["stored"] >= 2), what="ingest")
     pub.close(0)
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
-    c.request("GET", "/metrics")
-    c.getresponse().read()
-    c.close()
+    wait_for(lambda: len(rcv.seqs()) >= 2, what="the webhook's posts")
+    rcv.close()
+    for path in ("/metrics", "/v1/stats", "/healthz"):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+        c.request("GET", path)
+        c.getresponse().read()
+        c.close()
     os.kill(wartad, signal.SIGHUP)
     wait_for(lambda: "SIGHUP: configuration reloaded" in d.stderr(),
              what="reload")
