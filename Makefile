@@ -4,7 +4,8 @@
 #   make run          install missing Debian packages (as root), build, run wartad
 #   make test         build and run every test; ends with "N passed, N failed"
 #   make test SANITIZE=1   the same under AddressSanitizer and UBSan (build-san/)
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      PREFIX=/usr/local DESTDIR=  (see "Installing" below)
+#   make uninstall    the same variables; keeps the configuration and the store
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -107,10 +108,73 @@ fuzz: $(DEPS_OK)
 	./build-fuzz/fuzz_event -max_total_time=$(FUZZ_SECONDS) \
 	    -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fuzz/corpus/event
 
+# Installing: binaries, man pages, the systemd unit (generated from
+# systemd/wartad.service.in so that ExecStart= names the installed wartad),
+# the sysusers.d and tmpfiles.d snippets, and the example configuration,
+# which never replaces an existing one (a copy is always in DOCDIR).
+# Unit and snippets go below PREFIX, which systemd searches for /usr and
+# /usr/local alike; the configuration goes to SYSCONFDIR, /etc, where the
+# unit's ConfigurationDirectory= is.  As root without DESTDIR, the user and
+# the store directory are created at once with systemd-sysusers and
+# systemd-tmpfiles.
+BINDIR         ?= $(PREFIX)/bin
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/warta
+SYSCONFDIR     ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR    ?= $(PREFIX)/lib/tmpfiles.d
+INSTALL        ?= install
+
+install: $(BUILD)/wartad $(BUILD)/warta
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/warta
+	$(INSTALL) -m 0755 $(BUILD)/wartad $(DESTDIR)$(SBINDIR)/wartad
+	$(INSTALL) -m 0755 $(BUILD)/warta $(DESTDIR)$(BINDIR)/warta
+	$(INSTALL) -m 0644 man/warta.1 $(DESTDIR)$(MANDIR)/man1/warta.1
+	$(INSTALL) -m 0644 man/wartad.conf.5 $(DESTDIR)$(MANDIR)/man5/wartad.conf.5
+	$(INSTALL) -m 0644 man/wartad.8 $(DESTDIR)$(MANDIR)/man8/wartad.8
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    systemd/wartad.service.in >$(BUILD)/wartad.service
+	$(INSTALL) -m 0644 $(BUILD)/wartad.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/wartad.service
+	$(INSTALL) -m 0644 systemd/warta.sysusers $(DESTDIR)$(SYSUSERSDIR)/warta.conf
+	$(INSTALL) -m 0644 systemd/warta.tmpfiles $(DESTDIR)$(TMPFILESDIR)/warta.conf
+	$(INSTALL) -m 0644 README.md docs/PROTOCOL.md docs/CLIENT.md \
+	    docs/DECISIONS.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 etc/wartad.conf $(DESTDIR)$(DOCDIR)/wartad.conf.example
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/warta/wartad.conf ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/warta/wartad.conf (the new example is $(DOCDIR)/wartad.conf.example)"; \
+	else \
+	    echo "$(INSTALL) -m 0644 etc/wartad.conf $(DESTDIR)$(SYSCONFDIR)/warta/wartad.conf"; \
+	    $(INSTALL) -m 0644 etc/wartad.conf $(DESTDIR)$(SYSCONFDIR)/warta/wartad.conf; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
+	    command -v systemd-sysusers >/dev/null 2>&1; then \
+	    systemd-sysusers $(SYSUSERSDIR)/warta.conf && \
+	    systemd-tmpfiles --create $(TMPFILESDIR)/warta.conf && \
+	    echo "next: systemctl daemon-reload && systemctl enable --now wartad"; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/wartad $(DESTDIR)$(BINDIR)/warta \
+	    $(DESTDIR)$(MANDIR)/man1/warta.1 \
+	    $(DESTDIR)$(MANDIR)/man5/wartad.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man8/wartad.8 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/wartad.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/warta.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/warta.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/warta, /var/lib/warta and the user warta"
+
 clean:
 	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all deps unit run test clean fuzz
+.PHONY: all deps unit run test clean fuzz install uninstall
 .SECONDARY:

@@ -435,6 +435,7 @@ batch_flush(struct wartad *wd)
 		return;
 	}
 	wd->busy = b;
+	wd->busy_since_us = wartad_mono_us();
 	wd->fill = wd->spare;
 	wd->spare = NULL;
 	pthread_mutex_lock(&w->mtx);

@@ -45,6 +45,9 @@
 #define HTTP_MAX_HEADERS	8192	/* bytes of request line and headers */
 #define HTTP_MAX_BODY		(4u << 20)	/* evhttp's own 413 above */
 #define HTTP_HOST_MAX		256
+/* A commit with the writer for longer than this makes /healthz fail: the
+   store is not taking writes (a stuck disk, a held LMDB write lock). */
+#define HTTP_STUCK_US		(10 * 1000000LL)
 
 /* Methods a route answers; anything else on its path is 405. */
 #define HTTP_GET_HEAD		(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
@@ -534,18 +537,26 @@ http_stream(struct wartad *wd, struct evhttp_request *req,
 	sse_request(wd, req);
 }
 
-/* GET /healthz: 200 when the loop answers and the store takes writes. */
+/*
+ * GET /healthz: 200 when the loop answers (this runs on it) and the store
+ * takes writes: not full, and no commit stuck with the writer for more than
+ * HTTP_STUCK_US.  503 otherwise, with the reason in "status".
+ */
 static void
 http_healthz(struct wartad *wd, struct evhttp_request *req,
     struct evbuffer *body)
 {
-	bool writable = !store_full(wd->store);
+	int64_t busy_us = wd->busy ? wartad_mono_us() - wd->busy_since_us : 0;
+	bool full = store_full(wd->store);
+	bool stuck = busy_us > HTTP_STUCK_US;
+	bool ok = !full && !stuck;
 
 	evbuffer_add_printf(body, "{\"status\":\"%s\",\"writable\":%s,"
-	    "\"last_seq\":%" PRIu64 "}\n", writable ? "ok" : "unwritable",
-	    writable ? "true" : "false", wd->last_seq);
-	http_send(req, writable ? HTTP_OK : HTTP_SERVUNAVAIL,
-	    writable ? "OK" : "Service Unavailable", "application/json", body);
+	    "\"last_seq\":%" PRIu64 "}\n",
+	    full ? "unwritable" : stuck ? "stuck" : "ok", ok ? "true" : "false",
+	    wd->last_seq);
+	http_send(req, ok ? HTTP_OK : HTTP_SERVUNAVAIL,
+	    ok ? "OK" : "Service Unavailable", "application/json", body);
 }
 
 /* The # HELP and # TYPE lines of a metric. */

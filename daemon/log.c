@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 static enum log_level log_level = LOG_LVL_INFO;
 static int log_journal;
@@ -19,12 +21,47 @@ static const char *const log_names[] = { "error", "warn", "info", "debug" };
 /* syslog priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
 static const int log_prio[] = { 3, 4, 6, 7 };
 
+/*
+ * Whether stderr is the journal's stream: JOURNAL_STREAM holds its
+ * "DEVICE:INODE", as systemd.exec(5) says to check, so that a wartad
+ * started with stderr redirected by a process that inherited the variable
+ * still writes readable lines.
+ */
+static int
+log_stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (v == NULL || sscanf(v, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 /* Decide the line format once: journald gets "<N>" prefixes. */
 void
 log_init(enum log_level level)
 {
 	log_level = level;
-	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_journal = log_stderr_is_journal();
+}
+
+/* Blank out control characters, so that one message is one line and a
+ * value from the network cannot forge a line of its own. */
+static void
+log_one_line(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\n' || *s == '\r' || *s == '\t')
+			*s = ' ';
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+	}
 }
 
 /* Change the verbosity (config reload, -v). */
@@ -69,6 +106,7 @@ log_vwrite(enum log_level level, int err, const char *fmt, va_list ap)
 	if (level > log_level)
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	log_one_line(msg);
 	pthread_mutex_lock(&log_mtx);
 	if (log_journal)
 		fprintf(stderr, "<%d>", log_prio[level]);

@@ -1,10 +1,11 @@
 /*
  * log.h — the daemon's logging.
  *
- * Lines go to stderr.  Under journald (JOURNAL_STREAM set) each line starts
- * with its syslog priority "<N>"; on a terminal or in a file it starts with
- * the local time and the level.  log_warn() and fatal() append
- * strerror(errno); the "x" variants do not.
+ * Lines go to stderr, one message a line (control characters blanked).
+ * Under journald (JOURNAL_STREAM names stderr) each line starts with its
+ * syslog priority "<N>"; on a terminal or in a file it starts with the
+ * local time and the level.  log_warn() and fatal() append strerror(errno);
+ * the "x" variants do not.
  */
 #ifndef WARTA_LOG_H
 #define WARTA_LOG_H

@@ -63,7 +63,6 @@ wartad_on_hup(evutil_socket_t sig, short what, void *arg)
 	struct wartad *wd = arg;
 	struct config next;
 	char *cause = NULL;
-	int level;
 	bool ok;
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRId64,
@@ -76,8 +75,7 @@ wartad_on_hup(evutil_socket_t sig, short what, void *arg)
 		    cause ? cause : "bad arguments");
 		free(cause);
 	} else {
-		level = next.log_level + next.verbose;
-		log_set_level(level > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : level);
+		log_set_level(next.log_level);	/* -v already counted */
 		log_info("SIGHUP: configuration reloaded; log level %s "
 		    "(endpoints and [store] settings apply at restart)",
 		    log_level_name(log_get_level()));
@@ -197,7 +195,7 @@ main(int argc, char **argv)
 	if (rc == 1)
 		return 0;
 	if (rc == -1) {
-		fprintf(stderr, "wartad: %s\n", cause);
+		log_error("%s", cause);
 		free(cause);
 		config_free(&cfg);
 		return EX_CONFIG_CODE;
@@ -214,11 +212,8 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
-	{
-		int level = cfg.log_level + cfg.verbose;
-
-		log_init(level > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : level);
-	}
+	/* config_from_args() has already raised log_level by each -v. */
+	log_init(cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 
 	wd.cfg = &cfg;

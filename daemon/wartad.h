@@ -119,6 +119,7 @@ struct wartad {
 
 	struct batch		*fill;		/* being filled by the loop */
 	struct batch		*busy;		/* with the writer, or NULL */
+	int64_t			 busy_since_us;	/* when busy went to it */
 	struct batch		*spare;
 
 	struct stats		 st;

@@ -8,6 +8,7 @@ made when the test ends.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -81,6 +82,16 @@ def curve_client(sock, curve):
     public key, our secret key), Z85 bytes; do nothing when it is None."""
     if curve is not None:
         sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = curve
+
+
+def free_port():
+    """A loopback TCP port that is free right now (for [http] listen and
+    tcp:// endpoints)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 class Api:

@@ -9,20 +9,13 @@ import socket
 
 from harness import (TestFailure, attache, expect_error, meeting, pack,
                      publish_ok, sized, stats, training, wait_for)
+from harness import free_port as _free_port
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)'
                     r'(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"'
                     r'(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*)?\})?'
                     r' (\S+)$')
 HISTOGRAM = "warta_commit_duration_seconds"
-
-
-def _free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _http_daemon(t):
