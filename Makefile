@@ -171,10 +171,15 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/warta, /var/lib/warta and the user warta"
 
+# The benchmark against the peers (bench/run; not part of make test):
+# installs the peers as root, a few minutes.  BENCH_ARGS="--quick acked".
+bench:
+	bench/run $(BENCH_ARGS)
+
 clean:
 	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all deps unit run test clean fuzz install uninstall
+.PHONY: all deps unit run test clean fuzz install uninstall bench
 .SECONDARY:

@@ -1,0 +1,41 @@
+/*
+ * common.h — what every benchmark client shares: the event mix, clocks,
+ * latency samples and the JSON line each run prints.
+ */
+#ifndef WARTA_BENCH_COMMON_H
+#define WARTA_BENCH_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_EVENT_MAX	512
+
+/* A pre-built event: the ingest topic and its MessagePack body. */
+struct bench_event {
+	const char	*topic;		/* meeting, training, attache */
+	uint8_t		 body[BENCH_EVENT_MAX];
+	size_t		 len;
+};
+
+/* Latency samples in nanoseconds. */
+struct bench_lat {
+	uint64_t	*ns;
+	size_t		 n, cap;
+};
+
+uint64_t	 bench_now_ns(void);
+void		 bench_sleep_ns(uint64_t);
+/* Event i of the mix (meeting, training, attache in turn; entities
+ * reused so that history and latest are updated); x_t, when not 0, is
+ * carried as the key x_t for end-to-end latency. */
+void		 bench_event_make(struct bench_event *, uint64_t i,
+		     uint64_t x_t);
+void		 bench_lat_add(struct bench_lat *, uint64_t ns);
+/* The q-quantile (0..1) in milliseconds; sorts the samples. */
+double		 bench_lat_ms(struct bench_lat *, double q);
+void		 bench_lat_free(struct bench_lat *);
+/* Print the latency fields of a JSON line: ,"p50_ms":..,"p99_ms":.. */
+void		 bench_print_lat(struct bench_lat *);
+uint64_t	 bench_arg_u64(const char *);
+
+#endif
