@@ -562,20 +562,60 @@ store_encode_body(struct store_item *it, msgpack_sbuffer *out)
 	it->body_len = out->size - it->body_off;
 }
 
+/*
+ * One cursor per named database for a write transaction's events: a put
+ * through an open cursor skips mdb_put()'s cursor set-up, and a get that
+ * found the key leaves the cursor on it for an in-place overwrite.
+ */
+struct store_wcur {
+	MDB_cursor	*events, *history, *latest, *timeidx, *msgids;
+};
+
+/* Open the write cursors of txn. */
+static int
+store_wcur_open(struct store *s, MDB_txn *txn, struct store_wcur *wc)
+{
+	int rc;
+
+	memset(wc, 0, sizeof *wc);
+	if ((rc = mdb_cursor_open(txn, s->events, &wc->events)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->history, &wc->history)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->latest, &wc->latest)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->timeidx, &wc->timeidx)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->msgids, &wc->msgids)) != 0)
+		return rc;
+	return 0;
+}
+
+/* Close the write cursors (before the commit or abort). */
+static void
+store_wcur_close(struct store_wcur *wc)
+{
+	MDB_cursor **all[] = { &wc->events, &wc->history, &wc->latest,
+	    &wc->timeidx, &wc->msgids };
+
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (*all[i] != NULL) {
+			mdb_cursor_close(*all[i]);
+			*all[i] = NULL;
+		}
+}
+
 /* Store one event: dedupe, append, index. */
 static int
-store_put_item(struct store *s, MDB_txn *txn, struct store_item *it,
+store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
     msgpack_sbuffer *out)
 {
 	uint8_t key[STORE_KEY_MAX + 20], seqbuf[8], lat[18];
 	MDB_val k, d;
 	int rc;
+	bool had_latest = false;
 
 	it->duplicate = false;
 	if (it->msg_id != NULL) {
 		k.mv_size = it->msg_id_len;
 		k.mv_data = (void *)it->msg_id;
-		rc = mdb_get(txn, s->msgids, &k, &d);
+		rc = mdb_cursor_get(wc->msgids, &k, &d, MDB_SET);
 		if (rc == 0 && d.mv_size == 8) {
 			it->duplicate = true;
 			it->seq = store_get_be64(d.mv_data);
@@ -593,7 +633,7 @@ store_put_item(struct store *s, MDB_txn *txn, struct store_item *it,
 	k.mv_size = 8;
 	k.mv_data = seqbuf;
 	d.mv_size = STORE_REC_HDR + it->body_len;
-	if ((rc = mdb_put(txn, s->events, &k, &d,
+	if ((rc = mdb_cursor_put(wc->events, &k, &d,
 	    MDB_RESERVE | MDB_APPEND)) != 0)
 		return rc;
 	memcpy((uint8_t *)d.mv_data + STORE_REC_HDR,
@@ -605,18 +645,22 @@ store_put_item(struct store *s, MDB_txn *txn, struct store_item *it,
 	k.mv_data = key;
 	d.mv_size = 8;
 	d.mv_data = seqbuf;
-	if ((rc = mdb_put(txn, s->history, &k, &d, 0)) != 0)
+	if ((rc = mdb_cursor_put(wc->history, &k, &d, 0)) != 0)
 		return rc;
-	if ((rc = mdb_get(txn, s->latest, &k, &d)) == 0 && d.mv_size == 18) {
+	/* MDB_SET, not MDB_SET_KEY: k must keep pointing at key. */
+	if ((rc = mdb_cursor_get(wc->latest, &k, &d, MDB_SET)) == 0 &&
+	    d.mv_size == 18) {
 		uint8_t tkey[STORE_KEY_MAX + 20];
-		MDB_val tk;
+		MDB_val tk, td;
 
+		had_latest = true;
 		tk.mv_size = store_time_idx_key(tkey, it->type,
 		    (int64_t)store_get_be64((uint8_t *)d.mv_data + 8),
 		    store_get_be64(d.mv_data));
 		tk.mv_data = tkey;
-		if ((rc = mdb_del(txn, s->timeidx, &tk, NULL)) != 0 &&
-		    rc != MDB_NOTFOUND)
+		if ((rc = mdb_cursor_get(wc->timeidx, &tk, &td, MDB_SET)) == 0)
+			rc = mdb_cursor_del(wc->timeidx, 0);
+		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
 	} else if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
@@ -625,13 +669,16 @@ store_put_item(struct store *s, MDB_txn *txn, struct store_item *it,
 	memcpy(lat + 16, it->country, 2);
 	d.mv_size = sizeof lat;
 	d.mv_data = lat;
-	if ((rc = mdb_put(txn, s->latest, &k, &d, 0)) != 0)
+	/* The cursor is still on the old latest: overwrite it in place. */
+	if ((rc = mdb_cursor_put(wc->latest, &k, &d,
+	    had_latest ? MDB_CURRENT : 0)) != 0)
 		return rc;
 
 	k.mv_size = store_time_idx_key(key, it->type, it->sort_time, it->seq);
+	k.mv_data = key;
 	d.mv_size = 2;
 	d.mv_data = it->country;
-	if ((rc = mdb_put(txn, s->timeidx, &k, &d, 0)) != 0)
+	if ((rc = mdb_cursor_put(wc->timeidx, &k, &d, 0)) != 0)
 		return rc;
 
 	if (it->msg_id != NULL) {
@@ -639,7 +686,7 @@ store_put_item(struct store *s, MDB_txn *txn, struct store_item *it,
 		k.mv_data = (void *)it->msg_id;
 		d.mv_size = 8;
 		d.mv_data = seqbuf;
-		if ((rc = mdb_put(txn, s->msgids, &k, &d, 0)) != 0)
+		if ((rc = mdb_cursor_put(wc->msgids, &k, &d, 0)) != 0)
 			return rc;
 	}
 	s->last_seq = it->seq;
@@ -753,6 +800,7 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
     msgpack_sbuffer *out, struct store_result *res, const char **what)
 {
 	MDB_txn *txn;
+	struct store_wcur wc;
 	msgpack_sbuffer tmp;
 	uint64_t last_seq = s->last_seq, last_reject = s->last_reject;
 	size_t out_size = out->size;
@@ -762,10 +810,14 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return rc;
 	msgpack_sbuffer_init(&tmp);
+	*what = "cannot open cursors";
+	if ((rc = store_wcur_open(s, txn, &wc)) != 0)
+		goto abort;
 	*what = "cannot store an event";
 	for (size_t i = 0; i < nitems; i++)
-		if ((rc = store_put_item(s, txn, &items[i], out)) != 0)
+		if ((rc = store_put_item(s, &wc, &items[i], out)) != 0)
 			goto abort;
+	store_wcur_close(&wc);
 	*what = "cannot store a reject";
 	for (size_t i = 0; i < nrejects; i++)
 		if ((rc = store_put_reject(s, txn, &rejects[i], &tmp)) != 0)
@@ -790,6 +842,7 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	return 0;
 
 abort:
+	store_wcur_close(&wc);
 	msgpack_sbuffer_destroy(&tmp);
 	mdb_txn_abort(txn);
 undo:
