@@ -267,7 +267,10 @@ int
 store_open(struct store **sp, const struct store_opts *opts, char **cause)
 {
 	struct store *s;
-	unsigned int flags = MDB_NORDAHEAD;
+	/* MDB_WRITEMAP: the writer changes pages in the map itself instead
+	   of malloc'd copies written out at commit; the commit still syncs
+	   the data before the meta page (never MDB_MAPASYNC). */
+	unsigned int flags = MDB_NORDAHEAD | MDB_WRITEMAP;
 	int rc;
 
 	*sp = NULL;
