@@ -16,11 +16,13 @@
 #include <lmdb.h>
 #include <zlib.h>
 
+#include "daemon/crc32c.h"
 #include "daemon/log.h"
 #include "daemon/xmalloc.h"
 #include "schema/mp.h"
 
-#define STORE_FORMAT		1	/* record format byte */
+#define STORE_FORMAT_CRC32	1	/* record format byte: zlib crc32 */
+#define STORE_FORMAT		2	/* ... CRC-32C, written since */
 #define STORE_REC_HDR		5	/* crc32 + format */
 #define STORE_KEY_MAX		200	/* type + NUL + id, msg_id */
 #define STORE_RETAIN_STEP	2048	/* events removed per transaction */
@@ -73,9 +75,9 @@ store_time_key(int64_t t)
 	return (uint64_t)t ^ (UINT64_C(1) << 63);
 }
 
-/* The checksum of a record's format byte and payload. */
+/* The zlib crc32 of a record of format 1. */
 static uint32_t
-store_crc(const uint8_t *p, size_t len)
+store_crc32(const uint8_t *p, size_t len)
 {
 	uLong crc = crc32(0L, Z_NULL, 0);
 
@@ -97,7 +99,7 @@ store_seal(uint8_t *rec, size_t payload_len)
 	uint32_t crc;
 
 	rec[4] = STORE_FORMAT;
-	crc = store_crc(rec + 4, payload_len + 1);
+	crc = crc32c(0, rec + 4, payload_len + 1);
 	rec[0] = (uint8_t)crc;
 	rec[1] = (uint8_t)(crc >> 8);
 	rec[2] = (uint8_t)(crc >> 16);
@@ -111,11 +113,13 @@ store_open_record(const MDB_val *v, const uint8_t **payload, size_t *len)
 	const uint8_t *p = v->mv_data;
 	uint32_t want;
 
-	if (v->mv_size < STORE_REC_HDR || p[4] != STORE_FORMAT)
+	if (v->mv_size < STORE_REC_HDR ||
+	    (p[4] != STORE_FORMAT && p[4] != STORE_FORMAT_CRC32))
 		return -1;
 	want = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	    (uint32_t)p[3] << 24;
-	if (store_crc(p + 4, v->mv_size - 4) != want)
+	if ((p[4] == STORE_FORMAT ? crc32c(0, p + 4, v->mv_size - 4) :
+	    store_crc32(p + 4, v->mv_size - 4)) != want)
 		return -1;
 	*payload = p + STORE_REC_HDR;
 	*len = v->mv_size - STORE_REC_HDR;

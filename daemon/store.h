@@ -10,9 +10,10 @@
  *   meta     "version", "last_seq", "last_reject" -> u64 BE
  *   cursors  webhook name -> u64 BE: the last seq it was given
  *
- * A record is [crc32 LE][format byte][payload]; the checksum covers the
- * format byte and the payload and is verified on every read, since LMDB
- * does not checksum values.  A mismatch is logged and reported, never
+ * A record is [checksum LE][format byte][payload]; the checksum covers
+ * the format byte and the payload and is verified on every read, since
+ * LMDB does not checksum values.  Format 2 (written) is CRC-32C, format 1
+ * (still read) zlib's CRC-32.  A mismatch is logged and reported, never
  * served.
  *
  * Threads: store_write() runs on the writer thread only; the read

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <lmdb.h>
+#include <zlib.h>
 
 #include "daemon/store.h"
 #include "schema/mp.h"
@@ -308,6 +309,64 @@ test_checksum_mismatch(void **state)
 	    STORE_CORRUPT);
 	store_rd_end(fx->s);
 	assert_int_equal(store_corrupt_count(fx->s), 1);
+}
+
+/* Rewrite event seq's record as format 1 (zlib crc32), crc + bad. */
+static void
+rewrite_format1(struct fx *fx, uint64_t seq, uint32_t bad)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t kb[8], rec[4096];
+	MDB_val k = { 8, kb }, d;
+	uint32_t crc;
+
+	for (int i = 0; i < 8; i++)
+		kb[i] = (uint8_t)(seq >> (56 - 8 * i));
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 8);
+	mdb_env_set_mapsize(env, 16u << 20);
+	assert_int_equal(mdb_env_open(env, fx->dir, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "events", 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
+	assert_true(d.mv_size <= sizeof rec);
+	memcpy(rec, d.mv_data, d.mv_size);
+	assert_int_equal(rec[4], 2);	/* written as CRC-32C */
+	rec[4] = 1;
+	crc = (uint32_t)crc32(0L, rec + 4, (uInt)(d.mv_size - 4)) + bad;
+	for (int i = 0; i < 4; i++)
+		rec[i] = (uint8_t)(crc >> (8 * i));
+	d.mv_data = rec;
+	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* Records of format 1 (zlib crc32, before CRC-32C) still verify, and a
+ * format 1 record with a wrong checksum is still caught. */
+static void
+test_format1_records_read(void **state)
+{
+	struct fx *fx = *state;
+	const uint8_t *body;
+	size_t len;
+	char *cause = NULL;
+
+	add(fx, "m1", NULL, 10, "CH", 10);
+	add(fx, "m2", NULL, 10, "CH", 10);
+	commit_ok(fx);
+	store_close(&fx->s);
+	rewrite_format1(fx, 1, 0);
+	rewrite_format1(fx, 2, 1);
+	reopen(fx);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	assert_int_equal(store_rd_event(fx->s, 1, &body, &len), STORE_OK);
+	assert_int_equal(body_seq(body, len), 1);
+	assert_int_equal(store_rd_event(fx->s, 2, &body, &len),
+	    STORE_CORRUPT);
+	store_rd_end(fx->s);
 }
 
 /* A store of another format version is refused, saying so. */
@@ -625,6 +684,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reopen_continues_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dedupe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_format1_records_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_max_events, setup, teardown),
