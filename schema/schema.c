@@ -202,12 +202,17 @@ schema_field_find(const struct handler *h, const char *s, size_t len)
 	const struct field	*f;
 	int			 i;
 
+	if (len == 0)
+		return (-1);
+	/* The first byte rules out nearly every name without a call: this
+	   runs for every key of every event. */
 	for (i = 0; i < SCHEMA_NCOMMON; i++) {
-		if (schema_name_eq(schema_common[i].name, s, len))
+		if (schema_common[i].name[0] == s[0] &&
+		    schema_name_eq(schema_common[i].name, s, len))
 			return (i);
 	}
 	for (f = h->fields; f != NULL && f->name != NULL; f++, i++) {
-		if (schema_name_eq(f->name, s, len)) {
+		if (f->name[0] == s[0] && schema_name_eq(f->name, s, len)) {
 			if (i >= FIELD_MAX)
 				fatalx("%s: field %s is beyond the %d a type "
 				    "may have", h->type, f->name, FIELD_MAX);
