@@ -12,6 +12,7 @@
  * most a hundred before it is rejected.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -195,29 +196,103 @@ schema_name_eq(const char *name, const char *s, size_t len)
 	return (name[len] == '\0');
 }
 
-/* The index of the field named s[0..len) for type h, or -1. */
+/* The index of the field named s[0..len) for type h, or -1, by a scan
+ * of the tables. */
 static int
-schema_field_find(const struct handler *h, const char *s, size_t len)
+schema_field_scan(const struct handler *h, const char *s, size_t len)
 {
 	const struct field	*f;
 	int			 i;
 
-	if (len == 0)
-		return (-1);
-	/* The first byte rules out nearly every name without a call: this
-	   runs for every key of every event. */
 	for (i = 0; i < SCHEMA_NCOMMON; i++) {
-		if (schema_common[i].name[0] == s[0] &&
-		    schema_name_eq(schema_common[i].name, s, len))
+		if (schema_name_eq(schema_common[i].name, s, len))
 			return (i);
 	}
 	for (f = h->fields; f != NULL && f->name != NULL; f++, i++) {
-		if (f->name[0] == s[0] && schema_name_eq(f->name, s, len)) {
+		if (schema_name_eq(f->name, s, len)) {
 			if (i >= FIELD_MAX)
 				fatalx("%s: field %s is beyond the %d a type "
 				    "may have", h->type, f->name, FIELD_MAX);
 			return (i);
 		}
+	}
+	return (-1);
+}
+
+/*
+ * Every key of every event is looked up, so each type in handlers[] has
+ * an open-addressed table of its field names, built once: slot = index
+ * + 1, 0 empty.  A type not in handlers[] (none in the daemon) scans.
+ */
+#define SCHEMA_SLOTS		256	/* power of two, > 2 * FIELD_MAX */
+#define SCHEMA_MAX_TYPES	16
+
+struct schema_names {
+	const struct handler	*h;
+	uint8_t			 slot[SCHEMA_SLOTS];
+};
+
+static struct schema_names	schema_names[SCHEMA_MAX_TYPES];
+static pthread_once_t		schema_names_once = PTHREAD_ONCE_INIT;
+
+/* The hash of a name: its length and first and last bytes mixed. */
+static unsigned
+schema_name_hash(const char *s, size_t len)
+{
+	unsigned hv = (unsigned)len * 0x9e37u;
+
+	hv ^= (unsigned)(uint8_t)s[0] * 0x85ebu;
+	hv ^= (unsigned)(uint8_t)s[len - 1] * 0xc2b3u;
+	if (len > 2)
+		hv ^= (unsigned)(uint8_t)s[len / 2] * 0x27d5u;
+	return ((hv ^ (hv >> 7)) & (SCHEMA_SLOTS - 1));
+}
+
+/* Build the tables of every type in handlers[]. */
+static void
+schema_names_build(void)
+{
+	for (int t = 0; handlers[t] != NULL && t < SCHEMA_MAX_TYPES; t++) {
+		struct schema_names *sn = &schema_names[t];
+
+		sn->h = handlers[t];
+		for (int i = 0; i < FIELD_MAX; i++) {
+			const struct field *f = schema_field_at(sn->h, i);
+			unsigned hv;
+
+			if (f->name == NULL)
+				break;
+			hv = schema_name_hash(f->name, strlen(f->name));
+			while (sn->slot[hv] != 0)
+				hv = (hv + 1) & (SCHEMA_SLOTS - 1);
+			sn->slot[hv] = (uint8_t)(i + 1);
+		}
+	}
+}
+
+/* The index of the field named s[0..len) for type h, or -1. */
+static int
+schema_field_find(const struct handler *h, const char *s, size_t len)
+{
+	const struct schema_names *sn = NULL;
+	unsigned hv;
+
+	if (len == 0)
+		return (-1);
+	pthread_once(&schema_names_once, schema_names_build);
+	for (int t = 0; t < SCHEMA_MAX_TYPES && schema_names[t].h; t++)
+		if (schema_names[t].h == h) {
+			sn = &schema_names[t];
+			break;
+		}
+	if (sn == NULL)
+		return (schema_field_scan(h, s, len));
+	for (hv = schema_name_hash(s, len); sn->slot[hv] != 0;
+	    hv = (hv + 1) & (SCHEMA_SLOTS - 1)) {
+		int i = sn->slot[hv] - 1;
+
+		if (schema_name_eq(schema_field_at(h, i)->name, s, len))
+			return (i);
 	}
 	return (-1);
 }
@@ -246,6 +321,16 @@ schema_check_str(struct schema_ctx *ctx, const char *label,
 		    "%s: string of %" PRIu32 " bytes is under the minimum of %"
 		    PRIu32, label, o->v.str.len, min));
 	return (0);
+}
+
+/* Whether schema_check_str() would pass o, without building its label. */
+static bool
+schema_str_ok(const struct mp_obj *o, uint32_t min, uint32_t max,
+    bool required)
+{
+	return (o->type == MP_STR && o->v.str.len <= max &&
+	    mp_utf8_valid(o->v.str.ptr, o->v.str.len) &&
+	    !(o->v.str.len == 0 && required) && o->v.str.len >= min);
 }
 
 /* True for the bytes an id may hold: [A-Za-z0-9._:-]. */
@@ -335,6 +420,9 @@ schema_check_str_array(struct schema_ctx *ctx, const struct field *f,
 	for (i = 0; i < o->v.n; i++) {
 		if (mp_read(&ctx->r, &item) == -1)
 			fatalx("%s: checked MessagePack failed", __func__);
+		if (schema_str_ok(&item, f->min_len, f->max_len, false))
+			continue;
+		/* Only a failure needs the label that names the item. */
 		snprintf(label, sizeof label, "%s[%" PRIu32 "]", f->name, i);
 		if (schema_check_str(ctx, label, &item, f->min_len,
 		    f->max_len, false) == -1)
