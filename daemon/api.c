@@ -508,12 +508,12 @@ api_replay(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	if (rc != STORE_OK)
 		api_rd_fail(pk, rc, "replay");
 	else {
+		/* The small keys first: a client paging through can read
+		   next_seq and ask for the next page before it walks the
+		   items of this one. */
 		msgpack_pack_map(pk, c.truncated ? 6 : 5);
 		api_pack_str(pk, "ok");
 		msgpack_pack_true(pk);
-		api_pack_str(pk, "items");
-		msgpack_pack_array(pk, c.n);
-		msgpack_sbuffer_write(pk->data, api_items.data, api_items.size);
 		api_pack_str(pk, "next_seq");
 		msgpack_pack_uint64(pk, c.scanned ? c.last + 1 : start);
 		api_pack_str(pk, "last_seq");
@@ -524,6 +524,9 @@ api_replay(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 			api_pack_str(pk, "truncated");
 			msgpack_pack_true(pk);
 		}
+		api_pack_str(pk, "items");
+		msgpack_pack_array(pk, c.n);
+		msgpack_sbuffer_write(pk->data, api_items.data, api_items.size);
 	}
 	store_rd_end(wd->store);
 }
