@@ -629,11 +629,12 @@ schema_pair(struct schema_ctx *ctx, uint32_t n)
 		return (schema_fail(ctx->err, REASON_SCHEMA,
 		    "event: key #%" PRIu32 " is %s, not a string", n + 1,
 		    mp_type_name(k.type)));
-	if (!mp_utf8_valid(k.v.str.ptr, k.v.str.len))
+	/* A key equal to a field's name is ASCII, so only other keys need
+	   the UTF-8 check; its failure is reported first, as before. */
+	i = schema_field_find(ctx->h, k.v.str.ptr, k.v.str.len);
+	if (i == -1 && !mp_utf8_valid(k.v.str.ptr, k.v.str.len))
 		return (schema_fail(ctx->err, REASON_SCHEMA,
 		    "event: key #%" PRIu32 " is not valid UTF-8", n + 1));
-
-	i = schema_field_find(ctx->h, k.v.str.ptr, k.v.str.len);
 	if (i == -1) {
 		if (k.v.str.len > 2 && memcmp(k.v.str.ptr, "x_", 2) == 0)
 			return (schema_xkey(ctx, &k));
