@@ -230,10 +230,12 @@ schema_field_scan(const struct handler *h, const char *s, size_t len)
 struct schema_names {
 	const struct handler	*h;
 	uint8_t			 slot[SCHEMA_SLOTS];
+	uint8_t			 len[FIELD_MAX];	/* of each name */
 };
 
 static struct schema_names	schema_names[SCHEMA_MAX_TYPES];
 static pthread_once_t		schema_names_once = PTHREAD_ONCE_INIT;
+static bool			schema_names_built;	/* after the once */
 
 /* The hash of a name: its length and first and last bytes mixed. */
 static unsigned
@@ -262,7 +264,8 @@ schema_names_build(void)
 
 			if (f->name == NULL)
 				break;
-			hv = schema_name_hash(f->name, strlen(f->name));
+			sn->len[i] = (uint8_t)strlen(f->name);
+			hv = schema_name_hash(f->name, sn->len[i]);
 			while (sn->slot[hv] != 0)
 				hv = (hv + 1) & (SCHEMA_SLOTS - 1);
 			sn->slot[hv] = (uint8_t)(i + 1);
@@ -277,9 +280,12 @@ schema_field_find(const struct handler *h, const char *s, size_t len)
 	const struct schema_names *sn = NULL;
 	unsigned hv;
 
-	if (len == 0)
-		return (-1);
-	pthread_once(&schema_names_once, schema_names_build);
+	if (len == 0 || len > UINT8_MAX)
+		return (len == 0 ? -1 : schema_field_scan(h, s, len));
+	if (!__atomic_load_n(&schema_names_built, __ATOMIC_ACQUIRE)) {
+		pthread_once(&schema_names_once, schema_names_build);
+		__atomic_store_n(&schema_names_built, true, __ATOMIC_RELEASE);
+	}
 	for (int t = 0; t < SCHEMA_MAX_TYPES && schema_names[t].h; t++)
 		if (schema_names[t].h == h) {
 			sn = &schema_names[t];
@@ -291,7 +297,8 @@ schema_field_find(const struct handler *h, const char *s, size_t len)
 	    hv = (hv + 1) & (SCHEMA_SLOTS - 1)) {
 		int i = sn->slot[hv] - 1;
 
-		if (schema_name_eq(schema_field_at(h, i)->name, s, len))
+		if (sn->len[i] == len &&
+		    memcmp(schema_field_at(h, i)->name, s, len) == 0)
 			return (i);
 	}
 	return (-1);
