@@ -278,6 +278,47 @@ mp_children(const struct mp_obj *o)
 }
 
 /*
+ * The fast path of the walks below, for the formats events are mostly
+ * made of: a fixint, a fixstr or str 8 (moved over), a fixmap or
+ * fixarray (its children in *kids).  1 when taken, 0 to let mp_read()
+ * decide (any other format, or too few bytes: it says which).
+ */
+static inline int
+mp_step_fast(struct mp_reader *r, uint64_t *kids)
+{
+	const uint8_t	*p = r->p;
+	size_t		 left = (size_t)(r->end - p), n;
+	uint8_t		 c;
+
+	if (left == 0)
+		return (0);
+	c = p[0];
+	*kids = 0;
+	if (c <= 0x7f || c >= 0xe0) {
+		r->p = p + 1;
+		return (1);
+	}
+	if (c >= 0xa0 && c <= 0xbf) {
+		n = (size_t)(c & 0x1f) + 1;
+	} else if (c == 0xd9 && left >= 2) {
+		n = (size_t)p[1] + 2;
+	} else if (c <= 0x8f) {
+		*kids = (uint64_t)(c & 0x0f) * 2;
+		r->p = p + 1;
+		return (1);
+	} else if (c <= 0x9f) {
+		*kids = c & 0x0f;
+		r->p = p + 1;
+		return (1);
+	} else
+		return (0);
+	if (n > left)
+		return (0);
+	r->p = p + n;
+	return (1);
+}
+
+/*
  * Skip one complete value.  Only the number of values still to read is
  * needed, not where each container ends, so one counter does.
  */
@@ -288,10 +329,15 @@ mp_skip(struct mp_reader *r)
 	uint64_t	left = 1;
 
 	while (left > 0) {
-		if (mp_read(r, &o) == -1)
-			return (-1);
+		uint64_t kids;
+
+		if (!mp_step_fast(r, &kids)) {
+			if (mp_read(r, &o) == -1)
+				return (-1);
+			kids = mp_children(&o);
+		}
 		left--;
-		left += mp_children(&o);
+		left += kids;
 		if (left > (uint64_t)(r->end - r->p))
 			return (-1);
 	}
@@ -328,6 +374,11 @@ mp_check_offset(const void *buf, size_t len, int max_depth, size_t *offset)
 	mp_reader_init(&r, buf, len);
 	for (;;) {
 		at = r.p;
+		/* Scalars by the fast path; containers and the rest below. */
+		if (mp_step_fast(&r, &n) && n == 0 && *at != 0x80 &&
+		    *at != 0x90)
+			goto complete;
+		r.p = at;
 		if (mp_read(&r, &o) == -1) {
 			if (at < r.end && *at == 0xc1) {
 				*offset = (size_t)(at - (const uint8_t *)buf);
@@ -351,6 +402,7 @@ mp_check_offset(const void *buf, size_t len, int max_depth, size_t *offset)
 				continue;
 			}
 		}
+complete:
 		/* A value is complete: close every container it completes. */
 		while (depth > 0 && --stack[depth - 1] == 0)
 			depth--;
