@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -47,10 +48,37 @@ struct writer {
 	struct wartad	*wd;
 };
 
-/* Clear a batch for reuse, keeping its memory. */
+/*
+ * What a batch keeps for reuse: a burst of large batches must not leave
+ * the daemon holding their buffers once the rate drops (the arena frees
+ * its extra chunks itself).
+ */
+#define BATCH_KEEP_ITEMS	8192
+#define BATCH_KEEP_OUT		(4u << 20)
+
+/* A large batch was freed since the last trim (loop thread only). */
+static bool batch_trim_due;
+
+/* Clear a batch for reuse, keeping its memory up to the limits above. */
 static void
 batch_reset(struct batch *b)
 {
+	if (b->items_cap > BATCH_KEEP_ITEMS || b->out.alloc > BATCH_KEEP_OUT)
+		batch_trim_due = true;
+	if (b->items_cap > BATCH_KEEP_ITEMS) {
+		free(b->items);
+		b->items = NULL;
+		b->items_cap = 0;
+	}
+	if (b->pend_cap > BATCH_KEEP_ITEMS) {
+		free(b->pend);
+		b->pend = NULL;
+		b->pend_cap = 0;
+	}
+	if (b->out.alloc > BATCH_KEEP_OUT) {
+		msgpack_sbuffer_destroy(&b->out);
+		msgpack_sbuffer_init(&b->out);
+	}
 	b->nitems = b->nrejects = b->npend = b->ncursors = 0;
 	b->retain = false;
 	b->status = 0;
@@ -256,6 +284,21 @@ writer_stop(struct writer **wp)
 	pthread_mutex_destroy(&w->mtx);
 	free(w);
 	*wp = NULL;
+}
+
+/*
+ * Once a second: after a burst, when nothing is waiting for the writer,
+ * give the heap's free pages back to the system.  The burst's messages
+ * and batches were freed, but between live allocations glibc keeps them
+ * resident; malloc_trim() releases them.
+ */
+void
+batch_tick(struct wartad *wd)
+{
+	if (!batch_trim_due || batch_pending(wd))
+		return;
+	batch_trim_due = false;
+	malloc_trim(0);
 }
 
 /* Set up the two batches. */

@@ -116,6 +116,7 @@ wartad_on_tick(evutil_socket_t fd, short what, void *arg)
 	wd->status_seq = wd->last_seq;
 	if (wd->stopping)
 		return;
+	batch_tick(wd);
 	if (wd->cfg->max_events || wd->cfg->max_age_days) {
 		wd->fill->retain = true;
 		batch_flush(wd);

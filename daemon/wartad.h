@@ -164,6 +164,7 @@ void		 batch_flush(struct wartad *);
 void		 batch_drain(struct wartad *, struct event *, bool *paused,
 		     int (*read_one)(struct wartad *));
 void		 batch_resume(struct wartad *, struct event *, bool *paused);
+void		 batch_tick(struct wartad *);
 
 /* ingest.c */
 int		 ingest_open(struct wartad *, char **cause);
