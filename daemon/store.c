@@ -818,7 +818,7 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return rc;
 	msgpack_sbuffer_init(&tmp);
-	*what = "cannot open cursors";
+	*what = "cannot open LMDB cursors";
 	if ((rc = store_wcur_open(s, txn, &wc)) != 0)
 		goto abort;
 	*what = "cannot store an event";
