@@ -26,10 +26,11 @@
 #define STORE_REC_HDR		5	/* crc32 + format */
 #define STORE_KEY_MAX		200	/* type + NUL + id, msg_id */
 #define STORE_RETAIN_STEP	2048	/* events removed per transaction */
+#define STORE_HIST_LEN		18	/* history value: seq, time, country */
 
 struct store {
 	MDB_env		*env;
-	MDB_dbi		 events, history, latest, timeidx, msgids, rejects, meta;
+	MDB_dbi		 events, history, timeidx, msgids, rejects, meta;
 	MDB_dbi		 cursors;
 	char		*dir;
 	struct store_opts opts;
@@ -151,6 +152,16 @@ store_time_idx_key(uint8_t *key, const char *type, int64_t t, uint64_t seq)
 	return tl + 17;
 }
 
+/* A history value: seq (BE, so duplicates sort by it), list time,
+ * country. */
+static void
+store_hist_value(uint8_t *v, uint64_t seq, int64_t t, const char *country)
+{
+	store_put_be64(v, seq);
+	store_put_be64(v + 8, (uint64_t)t);
+	memcpy(v + 16, country, 2);
+}
+
 /* Format an LMDB error for a cause string. */
 static char *
 store_cause(const struct store *s, const char *what, int rc)
@@ -209,7 +220,6 @@ store_init_dbs(struct store *s, char **cause)
 	    (rc = mdb_dbi_open(txn, "events", MDB_CREATE, &s->events)) ||
 	    (rc = mdb_dbi_open(txn, "history",
 	    MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &s->history)) ||
-	    (rc = mdb_dbi_open(txn, "latest", MDB_CREATE, &s->latest)) ||
 	    (rc = mdb_dbi_open(txn, "timeidx", MDB_CREATE, &s->timeidx)) ||
 	    (rc = mdb_dbi_open(txn, "msgids", MDB_CREATE, &s->msgids)) ||
 	    (rc = mdb_dbi_open(txn, "rejects", MDB_CREATE, &s->rejects)) ||
@@ -432,6 +442,51 @@ store_body_str(const uint8_t *map, size_t len, const char *key,
 	return 0;
 }
 
+/*
+ * Remove seq from an entity's history.  When it is the entity's last
+ * value (its latest state: oldest first, so all of it has gone), its
+ * time index entry goes too.
+ */
+static int
+store_remove_history(struct store *s, MDB_txn *txn, const char *type,
+    MDB_val *kk, uint64_t seq)
+{
+	MDB_cursor *hc;
+	MDB_val k2, dd;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->history, &hc)) != 0)
+		return rc;
+	rc = mdb_cursor_get(hc, kk, &dd, MDB_SET);
+	if (rc == 0)
+		rc = mdb_cursor_get(hc, &k2, &dd, MDB_LAST_DUP);
+	if (rc == 0 && dd.mv_size == STORE_HIST_LEN &&
+	    store_get_be64(dd.mv_data) == seq) {
+		int64_t t = (int64_t)store_get_be64((uint8_t *)dd.mv_data + 8);
+		uint8_t tkey[STORE_KEY_MAX + 20];
+		MDB_val tk;
+
+		if ((rc = mdb_cursor_del(hc, 0)) != 0)
+			goto out;
+		tk.mv_size = store_time_idx_key(tkey, type, t, seq);
+		tk.mv_data = tkey;
+		rc = mdb_del(txn, s->timeidx, &tk, NULL);
+		goto out;
+	}
+	/* Not the latest: find it among the older ones. */
+	for (rc = rc == 0 ? mdb_cursor_get(hc, &k2, &dd, MDB_FIRST_DUP) : rc;
+	    rc == 0; rc = mdb_cursor_get(hc, &k2, &dd, MDB_NEXT_DUP))
+		if (dd.mv_size == STORE_HIST_LEN &&
+		    store_get_be64(dd.mv_data) >= seq) {
+			if (store_get_be64(dd.mv_data) == seq)
+				rc = mdb_cursor_del(hc, 0);
+			break;
+		}
+out:
+	mdb_cursor_close(hc);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* Delete one event and its index entries (retention). */
 static int
 store_remove_event(struct store *s, MDB_txn *txn, MDB_cursor *cur,
@@ -440,7 +495,7 @@ store_remove_event(struct store *s, MDB_txn *txn, MDB_cursor *cur,
 	const uint8_t *body, *ev;
 	size_t blen, evlen, id_len, msg_len, tlen;
 	const char *topic, *id, *msg_id, *dot;
-	uint8_t key[STORE_KEY_MAX + 20], seqbuf[8];
+	uint8_t key[STORE_KEY_MAX + 20];
 	char type[32];
 	uint64_t seq = store_get_be64(k->mv_data);
 	MDB_val kk, dd;
@@ -461,31 +516,11 @@ store_remove_event(struct store *s, MDB_txn *txn, MDB_cursor *cur,
 	}
 	memcpy(type, topic, (size_t)(dot - topic));
 	type[dot - topic] = '\0';
-	store_put_be64(seqbuf, seq);
 
 	kk.mv_size = store_entity_key(key, type, id, id_len);
 	kk.mv_data = key;
-	dd.mv_size = 8;
-	dd.mv_data = seqbuf;
-	rc = mdb_del(txn, s->history, &kk, &dd);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if ((rc = store_remove_history(s, txn, type, &kk, seq)) != 0)
 		return rc;
-	if (mdb_get(txn, s->latest, &kk, &dd) == 0 && dd.mv_size == 18 &&
-	    store_get_be64(dd.mv_data) == seq) {
-		/* Oldest first: the entity's latest going means all of it
-		   has gone. */
-		int64_t t = (int64_t)store_get_be64((uint8_t *)dd.mv_data + 8);
-		uint8_t tkey[STORE_KEY_MAX + 20];
-		MDB_val tk;
-
-		tk.mv_size = store_time_idx_key(tkey, type, t, seq);
-		tk.mv_data = tkey;
-		if ((rc = mdb_del(txn, s->timeidx, &tk, NULL)) != 0 &&
-		    rc != MDB_NOTFOUND)
-			return rc;
-		if ((rc = mdb_del(txn, s->latest, &kk, NULL)) != 0)
-			return rc;
-	}
 	if (store_body_str(ev, evlen, "msg_id", &msg_id, &msg_len) == 0 &&
 	    msg_len > 0 && msg_len <= SCHEMA_MSGID_MAX) {
 		kk.mv_size = msg_len;
@@ -576,7 +611,7 @@ store_encode_body(struct store_item *it, msgpack_sbuffer *out)
  * found the key leaves the cursor on it for an in-place overwrite.
  */
 struct store_wcur {
-	MDB_cursor	*events, *history, *latest, *timeidx, *msgids;
+	MDB_cursor	*events, *history, *timeidx, *msgids;
 };
 
 /* Open the write cursors of txn. */
@@ -588,7 +623,6 @@ store_wcur_open(struct store *s, MDB_txn *txn, struct store_wcur *wc)
 	memset(wc, 0, sizeof *wc);
 	if ((rc = mdb_cursor_open(txn, s->events, &wc->events)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->history, &wc->history)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->latest, &wc->latest)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->timeidx, &wc->timeidx)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->msgids, &wc->msgids)) != 0)
 		return rc;
@@ -599,8 +633,8 @@ store_wcur_open(struct store *s, MDB_txn *txn, struct store_wcur *wc)
 static void
 store_wcur_close(struct store_wcur *wc)
 {
-	MDB_cursor **all[] = { &wc->events, &wc->history, &wc->latest,
-	    &wc->timeidx, &wc->msgids };
+	MDB_cursor **all[] = { &wc->events, &wc->history, &wc->timeidx,
+	    &wc->msgids };
 
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		if (*all[i] != NULL) {
@@ -614,10 +648,9 @@ static int
 store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
     msgpack_sbuffer *out)
 {
-	uint8_t key[STORE_KEY_MAX + 20], seqbuf[8], lat[18];
+	uint8_t key[STORE_KEY_MAX + 20], seqbuf[8], hist[STORE_HIST_LEN];
 	MDB_val k, d;
 	int rc;
-	bool had_latest = false;
 
 	it->duplicate = false;
 	if (it->msg_id != NULL) {
@@ -648,38 +681,35 @@ store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
 	    out->data + it->body_off, it->body_len);
 	store_seal(d.mv_data, it->body_len);
 
-	/* History and latest state of (type, id). */
+	/* History of (type, id); its last value is the latest state, whose
+	   time index entry this event replaces.  MDB_SET, not MDB_SET_KEY:
+	   k must keep pointing at key. */
 	k.mv_size = store_entity_key(key, it->type, it->id, it->id_len);
 	k.mv_data = key;
-	d.mv_size = 8;
-	d.mv_data = seqbuf;
-	if ((rc = mdb_cursor_put(wc->history, &k, &d, 0)) != 0)
-		return rc;
-	/* MDB_SET, not MDB_SET_KEY: k must keep pointing at key. */
-	if ((rc = mdb_cursor_get(wc->latest, &k, &d, MDB_SET)) == 0 &&
-	    d.mv_size == 18) {
-		uint8_t tkey[STORE_KEY_MAX + 20];
-		MDB_val tk, td;
+	rc = mdb_cursor_get(wc->history, &k, &d, MDB_SET);
+	if (rc == 0) {
+		MDB_val lk;
 
-		had_latest = true;
-		tk.mv_size = store_time_idx_key(tkey, it->type,
-		    (int64_t)store_get_be64((uint8_t *)d.mv_data + 8),
-		    store_get_be64(d.mv_data));
-		tk.mv_data = tkey;
-		if ((rc = mdb_cursor_get(wc->timeidx, &tk, &td, MDB_SET)) == 0)
-			rc = mdb_cursor_del(wc->timeidx, 0);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return rc;
-	} else if (rc != 0 && rc != MDB_NOTFOUND)
+		rc = mdb_cursor_get(wc->history, &lk, &d, MDB_LAST_DUP);
+		if (rc == 0 && d.mv_size == STORE_HIST_LEN) {
+			uint8_t tkey[STORE_KEY_MAX + 20];
+			MDB_val tk, td;
+
+			tk.mv_size = store_time_idx_key(tkey, it->type,
+			    (int64_t)store_get_be64((uint8_t *)d.mv_data + 8),
+			    store_get_be64(d.mv_data));
+			tk.mv_data = tkey;
+			if ((rc = mdb_cursor_get(wc->timeidx, &tk, &td,
+			    MDB_SET)) == 0)
+				rc = mdb_cursor_del(wc->timeidx, 0);
+		}
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	store_put_be64(lat, it->seq);
-	store_put_be64(lat + 8, (uint64_t)it->sort_time);
-	memcpy(lat + 16, it->country, 2);
-	d.mv_size = sizeof lat;
-	d.mv_data = lat;
-	/* The cursor is still on the old latest: overwrite it in place. */
-	if ((rc = mdb_cursor_put(wc->latest, &k, &d,
-	    had_latest ? MDB_CURRENT : 0)) != 0)
+	store_hist_value(hist, it->seq, it->sort_time, it->country);
+	d.mv_size = sizeof hist;
+	d.mv_data = hist;
+	if ((rc = mdb_cursor_put(wc->history, &k, &d, 0)) != 0)
 		return rc;
 
 	k.mv_size = store_time_idx_key(key, it->type, it->sort_time, it->seq);
@@ -975,25 +1005,31 @@ store_rd_range(struct store *s, uint64_t *first, uint64_t *last,
 	mdb_cursor_close(cur);
 }
 
-/* The latest seq of an entity. */
+/* The latest seq of an entity: the last of its history. */
 int
 store_rd_latest(struct store *s, const char *type, const char *id,
     size_t id_len, uint64_t *seq)
 {
 	uint8_t key[STORE_KEY_MAX + 20];
-	MDB_val k, d;
+	MDB_cursor *cur;
+	MDB_val k, d, lk;
 	int rc;
 
 	if (id_len > SCHEMA_ID_MAX)
 		return STORE_NOTFOUND;
 	k.mv_size = store_entity_key(key, type, id, id_len);
 	k.mv_data = key;
-	rc = mdb_get(s->rtxn, s->latest, &k, &d);
+	if (mdb_cursor_open(s->rtxn, s->history, &cur) != 0)
+		return STORE_ERR;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &lk, &d, MDB_LAST_DUP);
+	mdb_cursor_close(cur);
 	if (rc == MDB_NOTFOUND)
 		return STORE_NOTFOUND;
 	if (rc != 0)
 		return STORE_ERR;
-	if (d.mv_size != 18)
+	if (d.mv_size != STORE_HIST_LEN)
 		return STORE_CORRUPT;
 	*seq = store_get_be64(d.mv_data);
 	return STORE_OK;
@@ -1036,7 +1072,7 @@ store_rd_history(struct store *s, const char *type, const char *id,
 				break;
 	}
 	do {
-		if (d.mv_size != 8) {
+		if (d.mv_size != STORE_HIST_LEN) {
 			mdb_cursor_close(cur);
 			return STORE_CORRUPT;
 		}

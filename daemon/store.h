@@ -2,8 +2,8 @@
  * store.h — the durable store: one LMDB environment with named databases.
  *
  *   events   seq (u64 BE) -> record: the notification body
- *   history  type "\0" id -> seq (u64 BE), sorted duplicates: every seq
- *   latest   type "\0" id -> {seq, list time, country}: the latest state
+ *   history  type "\0" id -> {seq (u64 BE), list time, country}, sorted
+ *            duplicates: every seq; the last is the latest state
  *   timeidx  type "\0" time (flipped BE) seq (BE) -> country: for `list`
  *   msgids   msg_id -> seq: the dedupe index
  *   rejects  n (u64 BE) -> record: the rejects item map
@@ -32,7 +32,7 @@
 
 #include "schema/schema.h"
 
-#define STORE_VERSION	1
+#define STORE_VERSION	2	/* 2: no "latest" database, history holds it */
 
 struct store;
 

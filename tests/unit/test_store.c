@@ -377,7 +377,8 @@ test_version_refused(void **state)
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	uint8_t v[8] = { 0, 0, 0, 0, 0, 0, 0, 2 };
+	/* Version 1 is the layout before history held the latest state. */
+	uint8_t v[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
 	MDB_val k = { 7, "version" }, d = { 8, v };
 	char *cause = NULL;
 
@@ -394,7 +395,7 @@ test_version_refused(void **state)
 
 	assert_int_equal(store_open(&fx->s, &fx->opts, &cause), -1);
 	assert_non_null(cause);
-	assert_non_null(strstr(cause, "version 2"));
+	assert_non_null(strstr(cause, "format version 1"));
 	assert_null(fx->s);
 	free(cause);
 	/* teardown needs a store to close */
@@ -675,6 +676,44 @@ test_cursors(void **state)
 	store_rd_end(fx->s);
 }
 
+/* Retention of an entity's older events keeps its latest state, history
+ * and list entry; removing its last event removes it from list too. */
+static void
+test_retention_keeps_latest(void **state)
+{
+	struct fx *fx = *state;
+	struct list_acc a = { 0 };
+	uint64_t seq;
+	bool truncated;
+	char *cause = NULL;
+
+	fx->opts.max_events = 3;
+	reopen(fx);
+	add(fx, "a", NULL, 10, "CH", 1);	/* 1, removed */
+	add(fx, "b", NULL, 20, "CH", 1);	/* 2, removed: all of b */
+	add(fx, "a", NULL, 30, "CH", 1);	/* 3 */
+	add(fx, "c", NULL, 40, "CH", 1);	/* 4 */
+	add(fx, "a", NULL, 5, "KR", 1);		/* 5, a's latest */
+	commit_ok(fx);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	assert_int_equal(store_rd_latest(fx->s, "meeting", "a", 1, &seq),
+	    STORE_OK);
+	assert_int_equal(seq, 5);
+	assert_int_equal(store_rd_latest(fx->s, "meeting", "b", 1, &seq),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_rd_history(fx->s, "meeting", "a", 1, 100,
+	    hist_cb, &a, &truncated), STORE_OK);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.seqs[0], 3);
+	assert_int_equal(a.seqs[1], 5);
+	memset(&a, 0, sizeof a);
+	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb, &a);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.seqs[0], 5);		/* a at 5 */
+	assert_int_equal(a.seqs[1], 4);		/* c at 40 */
+	store_rd_end(fx->s);
+}
+
 int
 main(void)
 {
@@ -688,6 +727,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_version_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_max_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_keeps_latest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
