@@ -311,6 +311,20 @@ test_checksum_mismatch(void **state)
 	assert_int_equal(store_corrupt_count(fx->s), 1);
 }
 
+/* Open the store's LMDB file directly, in a write transaction on the
+ * named database, bypassing store.c: for damage and old formats. */
+static void
+raw_open(struct fx *fx, const char *name, MDB_env **env, MDB_txn **txn,
+    MDB_dbi *dbi)
+{
+	assert_int_equal(mdb_env_create(env), 0);
+	mdb_env_set_maxdbs(*env, 8);
+	mdb_env_set_mapsize(*env, 16u << 20);
+	assert_int_equal(mdb_env_open(*env, fx->dir, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
+	assert_int_equal(mdb_dbi_open(*txn, name, 0, dbi), 0);
+}
+
 /* Rewrite event seq's record as format 1 (zlib crc32), crc + bad. */
 static void
 rewrite_format1(struct fx *fx, uint64_t seq, uint32_t bad)
@@ -324,12 +338,7 @@ rewrite_format1(struct fx *fx, uint64_t seq, uint32_t bad)
 
 	for (int i = 0; i < 8; i++)
 		kb[i] = (uint8_t)(seq >> (56 - 8 * i));
-	assert_int_equal(mdb_env_create(&env), 0);
-	mdb_env_set_maxdbs(env, 8);
-	mdb_env_set_mapsize(env, 16u << 20);
-	assert_int_equal(mdb_env_open(env, fx->dir, 0, 0640), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "events", 0, &dbi), 0);
+	raw_open(fx, "events", &env, &txn, &dbi);
 	assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
 	assert_true(d.mv_size <= sizeof rec);
 	memcpy(rec, d.mv_data, d.mv_size);
@@ -383,12 +392,7 @@ test_version_refused(void **state)
 	char *cause = NULL;
 
 	store_close(&fx->s);
-	assert_int_equal(mdb_env_create(&env), 0);
-	mdb_env_set_maxdbs(env, 8);
-	mdb_env_set_mapsize(env, 16u << 20);
-	assert_int_equal(mdb_env_open(env, fx->dir, 0, 0640), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	raw_open(fx, "meta", &env, &txn, &dbi);
 	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
