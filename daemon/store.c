@@ -866,8 +866,12 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	*what = "cannot remove old events";
 	if ((rc = store_retain(s, txn, now_ms, res)) != 0)
 		goto abort;
+	/* The log's last key is the last seq while the log holds it, and
+	   readers take the larger of the two; meta must hold it only when
+	   retention may have emptied the log, so an ordinary commit skips
+	   a B-tree write. */
 	*what = "cannot write metadata";
-	if ((s->last_seq != last_seq &&
+	if ((res->removed > 0 &&
 	    (rc = store_meta_put(txn, s->meta, "last_seq", s->last_seq))) ||
 	    (s->last_reject != last_reject &&
 	    (rc = store_meta_put(txn, s->meta, "last_reject",

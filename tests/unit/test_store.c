@@ -718,6 +718,32 @@ test_retention_keeps_latest(void **state)
 	store_rd_end(fx->s);
 }
 
+/* Seqs are never reused after retention empties the log, even when the
+ * events were stored by commits that left meta's last_seq behind. */
+static void
+test_retention_empties_log_keeps_seq(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t first, last, count;
+	char *cause = NULL;
+
+	add(fx, "a", NULL, 10, "CH", 1);
+	add(fx, "b", NULL, 20, "CH", 1);
+	add(fx, "c", NULL, 30, "CH", 1);
+	commit_ok(fx);
+	fx->opts.max_age_ms = 500;	/* received_at 1000, now 2000 */
+	reopen(fx);
+	commit_ok(fx);			/* retention alone: all three go */
+	reopen(fx);
+	assert_int_equal(store_last_seq(fx->s), 3);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	store_rd_range(fx->s, &first, &last, &count);
+	assert_int_equal(count, 0);
+	assert_int_equal(last, 3);
+	assert_int_equal(first, 4);
+	store_rd_end(fx->s);
+}
+
 int
 main(void)
 {
@@ -732,6 +758,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_max_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_keeps_latest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_empties_log_keeps_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
