@@ -355,6 +355,30 @@ batch_grow(void *arr, size_t n, size_t *cap, size_t size)
 	return xreallocarray(arr, *cap, size);
 }
 
+/* A fixed buffer for msgpack_packer, sized beforehand. */
+struct batch_buf {
+	uint8_t		*p;
+	size_t		 len, cap;
+};
+
+/* Room for the defaults schema_encode_event() adds: "occurred_at" and an
+ * int64, "priority" and a string header (its name's length on top). */
+#define BATCH_DEFAULTS_MAX	(1 + 11 + 9 + 1 + 8 + 5)
+
+/* msgpack write callback into a batch_buf; overflowing it is a bug. */
+static int
+batch_buf_write(void *data, const char *buf, size_t len)
+{
+	struct batch_buf *bb = data;
+
+	if (len > bb->cap - bb->len)
+		fatalx("%s: %zu bytes over a buffer of %zu", __func__,
+		    bb->len + len, bb->cap);
+	memcpy(bb->p + bb->len, buf, len);
+	bb->len += len;
+	return 0;
+}
+
 /* Add a valid event; its bytes are copied into the batch. */
 struct store_item *
 batch_add_item(struct wartad *wd, const struct event *ev, int64_t received_at)
@@ -391,11 +415,20 @@ batch_add_item(struct wartad *wd, const struct event *ev, int64_t received_at)
 	memcpy(topic + tl + 4, ev->action, ev->action_len);
 	it->topic = topic;
 
-	wd->scratch.size = 0;
-	msgpack_packer_init(&pk, &wd->scratch, msgpack_sbuffer_write);
-	schema_encode_event(ev, &pk);
-	it->event = arena_dup(&b->arena, wd->scratch.data, wd->scratch.size);
-	it->event_len = wd->scratch.size;
+	/* Encoded straight into the arena: the event as received, a map
+	   header of at most 5 bytes, and the defaults filled in. */
+	{
+		struct batch_buf bb;
+
+		bb.cap = ev->map_len + 5 + BATCH_DEFAULTS_MAX +
+		    (ev->add_priority ? strlen(ev->h->default_priority) : 0);
+		bb.p = arena_alloc(&b->arena, bb.cap);
+		bb.len = 0;
+		msgpack_packer_init(&pk, &bb, batch_buf_write);
+		schema_encode_event(ev, &pk);
+		it->event = bb.p;
+		it->event_len = bb.len;
+	}
 	return it;
 }
 
