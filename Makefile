@@ -63,6 +63,13 @@ LIBWARTA_OBJ = $(LIBWARTA_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# Fuzz targets: every tests/fuzz/fuzz_NAME.c (defines LLVMFuzzerTestOneInput)
+# with its seed corpus in tests/fuzz/corpus/NAME/.  Each is also linked
+# with the plain-C replay driver as $(BUILD)/tests/fuzz_NAME, which
+# `make test` runs over its corpus.
+FUZZ_NAMES  = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY = $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz_%)
+
 all: $(BUILD)/wartad $(BUILD)/warta
 
 $(DEPS_OK): .ci/deps
@@ -85,28 +92,42 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS) -lcmocka
 
-unit: $(UNIT_BIN)
+$(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o \
+    $(BUILD)/tests/fuzz/replay.o $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS)
+
+unit: $(UNIT_BIN) $(FUZZ_REPLAY)
 
 # Run the daemon on its defaults (store in ./warta-data).
 run: $(BUILD)/wartad
 	./$(BUILD)/wartad
 
-test: all $(UNIT_BIN)
+test: all $(UNIT_BIN) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run.sh
 
-# Fuzz the event parsers with clang's libFuzzer for FUZZ_SECONDS; new
-# inputs go to build-fuzz/corpus, crashes to build-fuzz/.  A crash found
-# becomes a regression case: copy it into tests/fuzz/corpus/event/.
+# Fuzz every target with clang's libFuzzer (and ASan, UBSan) for
+# FUZZ_SECONDS each, one after another (FUZZ_NAMES=api for one); new inputs
+# go to build-fuzz/corpus/NAME, crashes to build-fuzz/NAME-crash-*.  A crash
+# found becomes a regression case: fix it, then copy the input into
+# tests/fuzz/corpus/NAME/.  See docs/RELIABILITY.md.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC = tests/fuzz/fuzz_event.c $(wildcard schema/*.c) \
-           $(wildcard handlers/*.c) daemon/log.c daemon/xmalloc.c
-fuzz: $(DEPS_OK)
-	@mkdir -p build-fuzz/corpus
-	clang -std=c11 -D_GNU_SOURCE -I. -g -O1 \
-	    -fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz_event \
-	    $(FUZZ_SRC) -pthread -lmsgpackc
-	./build-fuzz/fuzz_event -max_total_time=$(FUZZ_SECONDS) \
-	    -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fuzz/corpus/event
+FUZZ_DIR     = build-fuzz
+FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ     = $(CORE_SRC:%.c=$(FUZZ_DIR)/%.o)
+
+$(FUZZ_DIR)/%.o: %.c $(DEPS_OK)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP \
+	    -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz: $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	    sh tests/fuzz/run.sh $(FUZZ_NAMES)
 
 # Installing: binaries, man pages, the systemd unit (generated from
 # systemd/wartad.service.in so that ExecStart= names the installed wartad),
@@ -179,7 +200,7 @@ bench:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(if $(filter fuzz,$(MAKECMDGOALS)),$(FUZZ_DIR)) -name '*.d' 2>/dev/null)
 
 .PHONY: all deps unit run test clean fuzz install uninstall bench
 .SECONDARY:

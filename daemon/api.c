@@ -108,12 +108,20 @@ api_fail(msgpack_packer *pk, const char *code, const char *fmt, ...)
 static void
 api_fail(msgpack_packer *pk, const char *code, const char *fmt, ...)
 {
-	char detail[512];
+	char detail[512], clean[3 * sizeof detail];
+	size_t len;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof detail, fmt, ap);
 	va_end(ap);
+	/* A detail quotes the request, which may hold any bytes, and may be
+	   cut inside a character: clients decode it as a string, and print
+	   it as one line. */
+	len = mp_utf8_clean((const uint8_t *)detail, strlen(detail), clean);
+	for (size_t i = 0; i < len; i++)
+		if ((uint8_t)clean[i] < 0x20 || clean[i] == 0x7f)
+			clean[i] = '?';
 	((msgpack_sbuffer *)pk->data)->size = 0;
 	msgpack_pack_map(pk, 3);
 	api_pack_str(pk, "ok");
@@ -121,7 +129,7 @@ api_fail(msgpack_packer *pk, const char *code, const char *fmt, ...)
 	api_pack_str(pk, "error");
 	api_pack_str(pk, code);
 	api_pack_str(pk, "detail");
-	api_pack_str(pk, detail);
+	msgpack_pack_str_with_body(pk, clean, len);
 }
 
 /* Send the envelope in api_env-format (u32 length, bytes; repeated) and
@@ -737,6 +745,21 @@ api_parse(const uint8_t *buf, size_t len, struct api_req *req,
 		}
 	}
 	return op;
+}
+
+/* Parse a request as api_handle() does, without a socket or a store (the
+ * fuzz target tests/fuzz/fuzz_api.c): the op's name, or NULL with the
+ * bad_request reply packed into *out. */
+const char *
+api_parse_request(const uint8_t *buf, size_t len, msgpack_sbuffer *out)
+{
+	struct api_req req;
+	const struct api_op *op;
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	op = api_parse(buf, len, &req, &pk);
+	return op != NULL ? op->name : NULL;
 }
 
 /*

@@ -893,9 +893,10 @@ config_load_finish(struct config_parse *st)
 	}
 }
 
-/* Read an INI file into *cfg. */
-int
-config_load(struct config *cfg, const char *path, char **cause)
+/* Read an INI stream, named path in messages, into *cfg; closes fp. */
+static int
+config_load_stream(struct config *cfg, const char *path, FILE *fp,
+    char **cause)
 {
 	struct config_parse	 st;
 	int			 rc;
@@ -904,12 +905,9 @@ config_load(struct config *cfg, const char *path, char **cause)
 	st.cfg = cfg;
 	st.path = path;
 	st.hook_base = cfg->nwebhooks;
+	st.fp = fp;
 	*cause = NULL;
 
-	if ((st.fp = fopen(path, "r")) == NULL) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	rc = ini_parse_stream(config_load_reader, &st, config_load_handler,
 	    &st);
 	fclose(st.fp);
@@ -928,6 +926,35 @@ config_load(struct config *cfg, const char *path, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+/* Read an INI file into *cfg. */
+int
+config_load(struct config *cfg, const char *path, char **cause)
+{
+	FILE	*fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return config_load_stream(cfg, path, fp, cause);
+}
+
+/* Read INI text from memory into *cfg, as config_load() reads a file. */
+int
+config_load_buffer(struct config *cfg, const char *name, const void *buf,
+    size_t len, char **cause)
+{
+	FILE	*fp;
+
+	/* fmemopen() may refuse a size of 0: read one blank line then. */
+	if ((fp = fmemopen(len ? (void *)buf : "\n", len ? len : 1, "r")) ==
+	    NULL) {
+		xasprintf(cause, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	return config_load_stream(cfg, name, fp, cause);
 }
 
 enum {

@@ -85,6 +85,11 @@ void config_defaults(struct config *cfg);
  */
 int config_load(struct config *cfg, const char *path, char **cause);
 
+/* The same for INI text in memory, named name in messages (the fuzz
+ * target and tests). */
+int config_load_buffer(struct config *cfg, const char *name, const void *buf,
+    size_t len, char **cause);
+
 /*
  * Parse argv: first the -c FILE (loaded over the defaults), then every
  * other flag over it, whatever their order; each -v then raises log_level

@@ -20,36 +20,6 @@
 #include "handlers/handlers.h"
 #include "schema/mp.h"
 
-/* Replace invalid UTF-8 in src with U+FFFD; returns the length in dst,
- * which must hold 3 * len bytes. */
-static size_t
-ingest_utf8_clean(const uint8_t *src, size_t len, char *dst)
-{
-	size_t i = 0, o = 0;
-
-	while (i < len) {
-		size_t n = 1;
-
-		if (src[i] >= 0xc2 && src[i] <= 0xdf)
-			n = 2;
-		else if (src[i] >= 0xe0 && src[i] <= 0xef)
-			n = 3;
-		else if (src[i] >= 0xf0 && src[i] <= 0xf4)
-			n = 4;
-		if (src[i] < 0x80 || (i + n <= len &&
-		    mp_utf8_valid((const char *)src + i, n) && n > 1)) {
-			memcpy(dst + o, src + i, n);
-			o += n;
-			i += n;
-		} else {
-			memcpy(dst + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	return o;
-}
-
 /*
  * Log a reject: at most one line per reason per second, then a line
  * saying how many were not logged.
@@ -100,12 +70,12 @@ ingest_reject(struct wartad *wd, int64_t now, enum reason reason,
 	size_t clean;
 
 	/* The topic as logged and kept: at most 64 bytes of it cleaned. */
-	clean = ingest_utf8_clean(t, tlen > 64 ? 64 : tlen, topic);
+	clean = mp_utf8_clean(t, tlen > 64 ? 64 : tlen, topic);
 	topic[clean] = '\0';
 	wd->st.rejected[reason]++;
 	if (tlen > 64) {
 		char *full = xmalloc(3 * tlen);
-		size_t flen = ingest_utf8_clean(t, tlen, full);
+		size_t flen = mp_utf8_clean(t, tlen, full);
 
 		batch_add_reject(wd, now, reason, detail, full, flen,
 		    f1 ? zmq_msg_data(f1) : "", f1 ? zmq_msg_size(f1) : 0,

@@ -192,6 +192,7 @@ bool		 api_topic_matches(const uint8_t *body, size_t len,
 		     const char *prefix, size_t plen);
 void		 api_exec(struct wartad *, const uint8_t *req, size_t len,
 		     msgpack_sbuffer *reply);
+const char	*api_parse_request(const uint8_t *, size_t, msgpack_sbuffer *);
 
 /* auth.c */
 int		 auth_load(const struct config *, struct auth **, char **cause);

@@ -542,3 +542,33 @@ mp_utf8_valid(const char *s, size_t len)
 	}
 	return (true);
 }
+
+/* Replace invalid UTF-8 in src with U+FFFD; returns the length in dst,
+ * which must hold 3 * len bytes. */
+size_t
+mp_utf8_clean(const uint8_t *src, size_t len, char *dst)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		size_t n = 1;
+
+		if (src[i] >= 0xc2 && src[i] <= 0xdf)
+			n = 2;
+		else if (src[i] >= 0xe0 && src[i] <= 0xef)
+			n = 3;
+		else if (src[i] >= 0xf0 && src[i] <= 0xf4)
+			n = 4;
+		if (src[i] < 0x80 || (i + n <= len &&
+		    mp_utf8_valid((const char *)src + i, n) && n > 1)) {
+			memcpy(dst + o, src + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(dst + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	return o;
+}

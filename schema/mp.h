@@ -97,4 +97,8 @@ bool mp_str_eq(const struct mp_obj *o, const char *s);
 /* True when the bytes are valid UTF-8 (no overlongs, no surrogates). */
 bool mp_utf8_valid(const char *s, size_t len);
 
+/* Copy src to dst with each invalid UTF-8 byte replaced by U+FFFD; dst
+ * must hold 3 * len bytes.  Returns the bytes written (no NUL added). */
+size_t mp_utf8_clean(const uint8_t *src, size_t len, char *dst);
+
 #endif

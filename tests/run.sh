@@ -1,9 +1,10 @@
 #!/bin/sh
-# Run every test: the cmocka unit tests in $BUILD/tests/ and the black-box
-# suite in tests/blackbox/ against $BUILD/wartad.  Ends with the line
+# Run every test: the cmocka unit tests in $BUILD/tests/, every fuzz
+# target's corpus (tests/fuzz/corpus/NAME) through its replay driver, and the
+# black-box suite in tests/blackbox/ against $BUILD/wartad.  Ends with the line
 # "N passed, N failed" and exits non-zero when anything failed.
 #
-#   BUILD=build sh tests/run.sh [unit|blackbox] [NAME...]
+#   BUILD=build sh tests/run.sh [unit|fuzz|blackbox] [NAME...]
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 what=${1:-all}
@@ -38,6 +39,26 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 		rc=$?
 		cat "$tmp"
 		count_cmocka "$tmp" "$rc" "$name"
+	done
+fi
+
+# Every fuzz target's corpus through its plain-C replay driver: one pass
+# per target (tests/fuzz/replay.c fails on a missing or empty corpus).
+if [ "$what" = all ] || [ "$what" = fuzz ]; then
+	for t in "$BUILD"/tests/fuzz_*; do
+		[ -x "$t" ] || continue
+		name=${t##*/fuzz_}
+		if [ $# -gt 0 ] && [ "$what" = fuzz ]; then
+			case " $* " in *" $name "*) ;; *) continue ;; esac
+		fi
+		echo "== fuzz_$name corpus"
+		if "$t" "tests/fuzz/corpus/$name" >"$tmp" 2>&1; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "fuzz: fuzz_$name failed on its corpus" >&2
+		fi
+		cat "$tmp"
 	done
 fi
 

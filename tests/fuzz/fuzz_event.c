@@ -9,8 +9,8 @@
  *    defaults in place (nothing left to add);
  *  - a rejection's detail is one non-empty line of valid UTF-8.
  *
- * Built by `make fuzz` with clang's libFuzzer; tests/unit/test_fuzz_corpus.c
- * replays tests/fuzz/corpus/ through it in every `make test`.
+ * Built by `make fuzz` with clang's libFuzzer; tests/fuzz/replay.c replays
+ * tests/fuzz/corpus/event/ through it in every `make test`.
  */
 #include <stdint.h>
 #include <stdlib.h>
