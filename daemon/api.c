@@ -578,6 +578,8 @@ api_stats(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	msgpack_pack_uint64(pk, map_bytes);
 	api_pack_str(pk, "notified");
 	msgpack_pack_uint64(pk, wd->st.notified);
+	api_pack_str(pk, "notify_overflows");
+	msgpack_pack_uint64(pk, wd->st.notify_overflows);
 	api_pack_str(pk, "commits");
 	msgpack_pack_uint64(pk, wd->st.commits);
 	api_pack_str(pk, "corrupt");

@@ -196,6 +196,7 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 	    " us", b->nitems, b->nrejects, b->npend, b->commit_us);
 	batch_count_commit(wd, b);
 	if (b->status == 0) {
+		fault_point("after_commit");	/* tests only: see fault.c */
 		if (b->res.last_seq > wd->last_seq)
 			wd->last_seq = b->res.last_seq;
 		wd->retain_more = b->res.more_retention;

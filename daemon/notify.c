@@ -5,6 +5,17 @@
  * XPUB never blocks a send: a subscriber whose queue is at its high water
  * mark (notify hwm) misses messages, which is why every notification
  * carries its seq and subscribers can replay (PROTOCOL.md section 6).
+ *
+ * libzmq drops such messages silently.  To make it visible, the socket
+ * runs with ZMQ_XPUB_NODROP, which makes a send fail with EAGAIN when a
+ * matching subscriber's queue is full; the daemon then counts an overflow
+ * (stats.notify_overflows) and sends the message again lossy, so that
+ * every subscriber with room still gets it.  That lossy send parks the
+ * full subscriber: libzmq skips it, silently, until it has read its queue
+ * down to the low water mark, and its next overflow is counted again.  So
+ * the count is of overflows (each the start of a run of missed
+ * notifications), not of messages missed: libzmq exposes no per-subscriber
+ * count.  Subscribers see what they missed as gaps in seq.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,16 +27,46 @@
 #include "daemon/wartad.h"
 #include "daemon/xmalloc.h"
 
-/* Send one two-frame message without blocking. */
+/* Send one frame without blocking; when a matching subscriber's queue is
+ * full, say so in *full and send it lossy.  0 or -1. */
+static int
+notify_send_frame(struct wartad *wd, const void *p, size_t len, int flags,
+    bool *full)
+{
+	int off = 0, on = 1, rc;
+
+	if (zmq_send(wd->notify, p, len, flags | ZMQ_DONTWAIT) != -1)
+		return 0;
+	if (errno != EAGAIN)
+		return -1;
+	*full = true;
+	zmq_setsockopt(wd->notify, ZMQ_XPUB_NODROP, &off, sizeof off);
+	rc = zmq_send(wd->notify, p, len, flags | ZMQ_DONTWAIT);
+	zmq_setsockopt(wd->notify, ZMQ_XPUB_NODROP, &on, sizeof on);
+	return rc == -1 ? -1 : 0;
+}
+
+/* Send one two-frame message without blocking; true when a subscriber's
+ * queue overflowed. */
+static bool
+notify_send2(struct wartad *wd, const void *topic, size_t tlen,
+    const void *body, size_t blen)
+{
+	bool full = false;
+
+	if (notify_send_frame(wd, topic, tlen, ZMQ_SNDMORE, &full) == -1 ||
+	    notify_send_frame(wd, body, blen, 0, &full) == -1)
+		log_warnx("notify: send: %s", zmq_strerror(errno));
+	return full;
+}
+
+/* Send one notification, counting it, and counting an overflow. */
 static void
 notify_send(struct wartad *wd, const void *topic, size_t tlen,
     const void *body, size_t blen)
 {
-	if (zmq_send(wd->notify, topic, tlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1 ||
-	    zmq_send(wd->notify, body, blen, ZMQ_DONTWAIT) == -1) {
-		log_warnx("notify: send: %s", zmq_strerror(errno));
-		return;
-	}
+	if (notify_send2(wd, topic, tlen, body, blen))
+		wd->st.notify_overflows++;
 	wd->st.notified++;
 }
 
@@ -60,10 +101,8 @@ notify_heartbeat(struct wartad *wd)
 	msgpack_pack_uint64(&pk, wd->last_seq);
 	msgpack_pack_str_with_body(&pk, "time", 4);
 	msgpack_pack_int64(&pk, wartad_now_ms());
-	if (zmq_send(wd->notify, "_sys.heartbeat", 14,
-	    ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1)
-		zmq_send(wd->notify, wd->scratch.data, wd->scratch.size,
-		    ZMQ_DONTWAIT);
+	notify_send2(wd, "_sys.heartbeat", 14, wd->scratch.data,
+	    wd->scratch.size);
 	wartad_kick(wd, wd->notify, wd->ev_notify);
 }
 
@@ -95,7 +134,7 @@ notify_open(struct wartad *wd, char **cause)
 {
 	const struct config *cfg = wd->cfg;
 	int hwm = cfg->notify_hwm > INT32_MAX ? INT32_MAX : (int)cfg->notify_hwm;
-	int linger = 2000, fd;
+	int linger = 2000, nodrop = 1, fd;
 	size_t fdlen = sizeof fd;
 
 	wd->notify = zmq_socket(wd->zctx, ZMQ_XPUB);
@@ -105,6 +144,8 @@ notify_open(struct wartad *wd, char **cause)
 	/* Let the last notifications out at shutdown, but not forever. */
 	zmq_setsockopt(wd->notify, ZMQ_LINGER, &linger, sizeof linger);
 	auth_socket(wd, wd->notify, "notify");
+	/* Full queues fail the send, so drops can be counted (see above). */
+	zmq_setsockopt(wd->notify, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
 	if (zmq_bind(wd->notify, cfg->notify_bind) == -1) {
 		xasprintf(cause, "notify: cannot bind %s: %s", cfg->notify_bind,
 		    zmq_strerror(errno));

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -276,6 +277,47 @@ store_init_dbs(struct store *s, char **cause)
 	return 0;
 }
 
+/*
+ * A data file LMDB would open but that cannot hold the store: empty
+ * (LMDB would silently start a new store in it), or shorter than its last
+ * committed transaction (reading the pages past its end through the map
+ * is SIGBUS).  A healthy file is never shorter: LMDB writes a
+ * transaction's pages before the meta page that commits them.  Before
+ * mdb_env_open() (env NULL) only emptiness can be checked.  0 or -1.
+ */
+static int
+store_check_file(struct store *s, MDB_env *env, char **cause)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	MDB_envinfo info;
+	MDB_stat st;
+	uint64_t need;
+
+	snprintf(path, sizeof path, "%s/data.mdb", s->dir);
+	if (stat(path, &sb) == -1)
+		return 0;	/* a new store; LMDB reports other errors */
+	if (env == NULL) {
+		if (sb.st_size != 0)
+			return 0;
+		xasprintf(cause, "store %s is empty (0 bytes) but exists: it "
+		    "was truncated, or its creation never finished; restore "
+		    "it from a backup, or remove it to start an empty store",
+		    path);
+		return -1;
+	}
+	mdb_env_info(env, &info);
+	mdb_env_stat(env, &st);
+	need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	if ((uint64_t)sb.st_size >= need)
+		return 0;
+	xasprintf(cause, "store %s is truncated: it holds %" PRIu64 " bytes, "
+	    "its last committed transaction needs %" PRIu64 "; restore it "
+	    "from a backup, or move the directory aside to start empty", path,
+	    (uint64_t)sb.st_size, need);
+	return -1;
+}
+
 /* Open the environment. */
 int
 store_open(struct store **sp, const struct store_opts *opts, char **cause)
@@ -303,6 +345,8 @@ store_open(struct store **sp, const struct store_opts *opts, char **cause)
 
 	if (!opts->sync)
 		flags |= MDB_NOSYNC;
+	if (store_check_file(s, NULL, cause) == -1)
+		goto fail;
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, 16)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) != 0) {
@@ -320,6 +364,8 @@ store_open(struct store **sp, const struct store_opts *opts, char **cause)
 			*cause = store_cause(s, "cannot open", rc);
 		goto fail;
 	}
+	if (store_check_file(s, s->env, cause) == -1)
+		goto fail;
 	{
 		MDB_envinfo info;
 
@@ -894,6 +940,23 @@ undo:
 	return rc;
 }
 
+/*
+ * Whether a failed write ran out of disk: ENOSPC, or EIO with the file
+ * system (nearly) full, since LMDB reports a short write as EIO.  The
+ * margin is one LMDB write burst (MDB_COMMIT_PAGES pages) and more.
+ */
+static bool
+store_disk_full(const struct store *s, int rc)
+{
+	struct statvfs sv;
+
+	if (rc == ENOSPC)
+		return true;
+	if (rc != EIO || statvfs(s->dir, &sv) == -1)
+		return false;
+	return (uint64_t)sv.f_bavail * sv.f_frsize < (1u << 20);
+}
+
 /* Store a batch in one durable transaction. */
 int
 store_write(struct store *s, struct store_item *items, size_t nitems,
@@ -912,7 +975,7 @@ store_write(struct store *s, struct store_item *items, size_t nitems,
 			break;
 	}
 	res->last_seq = s->last_seq;
-	__atomic_store_n(&s->full, rc == MDB_MAP_FULL || rc == ENOSPC,
+	__atomic_store_n(&s->full, rc == MDB_MAP_FULL || store_disk_full(s, rc),
 	    __ATOMIC_RELAXED);
 	if (rc == 0)
 		return 0;
@@ -920,6 +983,10 @@ store_write(struct store *s, struct store_item *items, size_t nitems,
 		xasprintf(cause, "store %s is full (map_size_mb = %" PRIu64
 		    "): raise map_size_mb or max_map_size_mb and restart, or "
 		    "set a retention limit", s->dir, s->map_size >> 20);
+	else if (s->full)
+		xasprintf(cause, "store %s: no space left on its disk (%s): "
+		    "free space there, or set a retention limit; writes resume "
+		    "once there is room", s->dir, mdb_strerror(rc));
 	else
 		*cause = store_cause(s, what, rc);
 	return -1;

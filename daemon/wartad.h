@@ -87,6 +87,7 @@ struct stats {
 	uint64_t	duplicates;
 	uint64_t	rejected[REASON_COUNT];
 	uint64_t	notified;
+	uint64_t	notify_overflows;	/* a subscriber queue hit hwm */
 	uint64_t	commits;
 	uint64_t	api_requests;
 	uint64_t	api_dropped;	/* replies libzmq would not queue */
@@ -209,6 +210,9 @@ bool		 auth_endpoint_local(const char *ep);
 bool		 auth_listen_local(const char *hostport);
 int		 auth_read_key(const char *path, bool secret,
 		     char z85[CLIENTS_KEY_Z85 + 1], char **cause);
+
+/* fault.c: test-only crash points, inert unless WARTA_FAULT is set */
+void		 fault_point(const char *name);
 
 /* http.c */
 int		 http_open(struct wartad *, char **cause);

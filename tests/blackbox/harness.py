@@ -64,6 +64,22 @@ class TestFailure(AssertionError):
     pass
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (e.g. no permission to mount a
+    tmpfs); run.py reports it as skipped, neither passed nor failed."""
+
+
+# WARTA_VALGRIND=1 (make valgrind) runs every daemon under valgrind; each
+# writes its report to valgrind.PID.log in its dir, and Ctx.close() fails
+# the test when a report holds an error.
+VALGRIND = os.environ.get("WARTA_VALGRIND") == "1"
+VALGRIND_ARGS = ["valgrind", "--leak-check=full", "--error-exitcode=1",
+                 "--errors-for-leak-kinds=definite,possible",
+                 "--suppressions=" + os.path.join(
+                     os.path.dirname(os.path.abspath(__file__)),
+                     "valgrind.supp")]
+
+
 def wait_for(pred, timeout=20.0, what="condition", interval=0.01):
     """Poll pred() until it returns a true value; fail after timeout.  Used
     only to wait for asynchronous effects, never to assert speed."""
@@ -164,7 +180,31 @@ class Daemon:
         path = os.path.join(self.dir, "wartad.conf")
         with open(path, "w") as f:
             f.write(text)
-        return argv + ["-c", path] + self.args
+        argv = argv + ["-c", path] + self.args
+        if VALGRIND:
+            argv = VALGRIND_ARGS + [
+                "--log-file=" + os.path.join(self.dir, "valgrind.%p.log")] + argv
+        return argv
+
+    def valgrind_errors(self):
+        """The valgrind reports of this daemon's runs that hold an error.
+        A run killed with SIGKILL has no summary; its report still counts
+        when it shows an error."""
+        bad = []
+        for fn in sorted(os.listdir(self.dir)):
+            if not (fn.startswith("valgrind.") and fn.endswith(".log")):
+                continue
+            with open(os.path.join(self.dir, fn), errors="replace") as f:
+                text = f.read()
+            summary = [l for l in text.splitlines() if "ERROR SUMMARY:" in l]
+            if summary and " 0 errors" not in summary[-1]:
+                bad.append("%s:\n%s" % (fn, text[-6000:]))
+            elif not summary and any(m in text for m in (
+                    "Invalid read", "Invalid write", "Invalid free",
+                    "Conditional jump", "uninitialised", "Mismatched free",
+                    "overlap")):
+                bad.append("%s (killed):\n%s" % (fn, text[-6000:]))
+        return bad
 
     def start(self, wait=True):
         """Start the daemon; with wait, return once the api answers ping."""
@@ -326,12 +366,19 @@ class Ctx:
                 s.close(0)
             except Exception:
                 pass
+        bad = []
         for d in self.daemons:
             try:
+                if VALGRIND and d.alive():
+                    d.stop(timeout=120)  # let valgrind check for leaks
                 d.kill()
             except Exception:
                 pass
+            if VALGRIND:
+                bad += d.valgrind_errors()
         shutil.rmtree(self.base, ignore_errors=True)
+        if bad:
+            raise TestFailure("valgrind found errors:\n" + "\n".join(bad))
 
 
 
