@@ -4,6 +4,8 @@
 #   make run          install missing Debian packages (as root), build, run wartad
 #   make test         build and run every test; ends with "N passed, N failed"
 #   make test SANITIZE=1   the same under AddressSanitizer and UBSan (build-san/)
+#   make fuzz         every libFuzzer target for FUZZ_SECONDS (build-fuzz/)
+#   make valgrind     the black-box suite with the daemon under valgrind
 #   make install      PREFIX=/usr/local DESTDIR=  (see "Installing" below)
 #   make uninstall    the same variables; keeps the configuration and the store
 
@@ -197,10 +199,19 @@ uninstall:
 bench:
 	bench/run $(BENCH_ARGS)
 
+# The black-box suite with every daemon under valgrind --leak-check=full
+# (tests/blackbox/harness.py, WARTA_VALGRIND=1): a report with an error
+# fails its test.  Plain build only (ASan and valgrind do not mix); slow,
+# so not part of make test.  See docs/RELIABILITY.md.
+valgrind: all
+	@[ "$(SANITIZE)" != 1 ] || { echo "make valgrind: not with SANITIZE=1" >&2; exit 1; }
+	@WARTA_VALGRIND=1 WARTA_TEST_TIMEOUT=1200 BUILD=$(BUILD) PYTHON=$(PYTHON) \
+	    sh tests/run.sh blackbox
+
 clean:
 	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) $(if $(filter fuzz,$(MAKECMDGOALS)),$(FUZZ_DIR)) -name '*.d' 2>/dev/null)
 
-.PHONY: all deps unit run test clean fuzz install uninstall bench
+.PHONY: all deps unit run test clean fuzz valgrind install uninstall bench
 .SECONDARY:
