@@ -223,7 +223,8 @@ def test_thousand_vanishing_clients(t):
     then closing with linger 0, SUBs subscribing then closing, sockets
     closing before sending): afterwards the daemon holds no more
     descriptors than before, its own memory (RssAnon) has not grown by
-    more than a generous 16 MiB, and it still answers."""
+    more than a generous 32 MiB (32 kB a client: a gross leak; small ones
+    are for ASan and valgrind), and it still answers."""
     d = t.daemon(config=conf(), env=ASAN_SMALL)
     api = t.api(d)
 
@@ -246,13 +247,15 @@ def test_thousand_vanishing_clients(t):
                                  "event": meeting(id="v%d" % i)}))
                 elif kind == 1:
                     s.send_multipart([b"", pack({"op": "replay",
-                                                 "limit": 1000})])
+                                                 "limit": 10})])
             s.close()           # with the socket's own linger
         wait_for(lambda: stats(api)["subscribers"] == 0, timeout=60,
                  what="subscriptions gone")
 
-    storm(100)                  # warm up
-    fds0 = _nfds(d)
+    fds0 = _nfds(d)             # the api client's connection included
+    storm(1000)                 # warm up: allocator pools, queues
+    wait_for(lambda: _nfds(d) <= fds0, timeout=60,
+             what="descriptors back to %d after the warm-up" % fds0)
     rss0 = _proc_status(d, "RssAnon")
     received0 = stats(api)["received"]
     storm(1000)
@@ -262,7 +265,7 @@ def test_thousand_vanishing_clients(t):
     wait_for(lambda: _nfds(d) <= fds0, timeout=60,
              what="descriptors back to %d (now %d)" % (fds0, _nfds(d)))
     rss1 = _proc_status(d, "RssAnon")
-    if rss1 - rss0 > 16 * 1024:
+    if rss1 - rss0 > 32 * 1024:
         raise TestFailure("RssAnon grew from %d to %d kB" % (rss0, rss1))
     if not api.call("ping").get("ok"):
         raise TestFailure("ping after the storm")

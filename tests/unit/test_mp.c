@@ -771,6 +771,28 @@ test_utf8_fast_path_boundaries(void **state)
 	}
 }
 
+/* mp_utf8_clean keeps valid UTF-8 and puts U+FFFD for each bad byte,
+ * including a character cut at the end. */
+static void
+test_utf8_clean(void **state)
+{
+	char out[64];
+	size_t n;
+
+	n = mp_utf8_clean((const uint8_t *)"ok \xc3\xa9", 5, out);
+	assert_int_equal(n, 5);
+	assert_memory_equal(out, "ok \xc3\xa9", 5);
+	n = mp_utf8_clean((const uint8_t *)"a\xff" "b", 3, out);
+	assert_int_equal(n, 5);
+	assert_memory_equal(out, "a\xef\xbf\xbd" "b", 5);
+	n = mp_utf8_clean((const uint8_t *)"\xe2\x82", 2, out);
+	assert_int_equal(n, 6);
+	assert_true(mp_utf8_valid(out, n));
+	n = mp_utf8_clean((const uint8_t *)"\xed\xa0\x80", 3, out);
+	assert_int_equal(n, 9);	/* a surrogate: three bad bytes */
+	assert_true(mp_utf8_valid(out, n));
+}
+
 int
 main(void)
 {
@@ -816,6 +838,7 @@ main(void)
 		cmocka_unit_test(test_utf8_above_max),
 		cmocka_unit_test(test_utf8_bad_sequences),
 		cmocka_unit_test(test_utf8_fast_path_boundaries),
+		cmocka_unit_test(test_utf8_clean),
 	};
 
 	return (cmocka_run_group_tests_name("mp", tests, NULL, NULL));
