@@ -46,18 +46,20 @@ notify_send_frame(struct wartad *wd, const void *p, size_t len, int flags,
 	return rc == -1 ? -1 : 0;
 }
 
-/* Send one two-frame message without blocking; true when a subscriber's
- * queue overflowed. */
-static bool
+/* Send one two-frame message without blocking: 0, 1 when a subscriber's
+ * queue overflowed, or -1 (logged). */
+static int
 notify_send2(struct wartad *wd, const void *topic, size_t tlen,
     const void *body, size_t blen)
 {
 	bool full = false;
 
 	if (notify_send_frame(wd, topic, tlen, ZMQ_SNDMORE, &full) == -1 ||
-	    notify_send_frame(wd, body, blen, 0, &full) == -1)
+	    notify_send_frame(wd, body, blen, 0, &full) == -1) {
 		log_warnx("notify: send: %s", zmq_strerror(errno));
-	return full;
+		return -1;
+	}
+	return full ? 1 : 0;
 }
 
 /* Send one notification, counting it, and counting an overflow. */
@@ -65,7 +67,11 @@ static void
 notify_send(struct wartad *wd, const void *topic, size_t tlen,
     const void *body, size_t blen)
 {
-	if (notify_send2(wd, topic, tlen, body, blen))
+	int rc = notify_send2(wd, topic, tlen, body, blen);
+
+	if (rc == -1)
+		return;
+	if (rc == 1)
 		wd->st.notify_overflows++;
 	wd->st.notified++;
 }
