@@ -117,12 +117,16 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR     = build-fuzz
 FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_OBJ     = $(CORE_SRC:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_OBJ     = $(CORE_OBJ:$(BUILD)/%=$(FUZZ_DIR)/%)
 
 $(FUZZ_DIR)/%.o: %.c $(DEPS_OK)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP \
 	    -c -o $@ $<
+
+$(FUZZ_DIR)/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)

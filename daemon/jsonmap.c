@@ -21,8 +21,25 @@
 #include "daemon/log.h"
 #include "daemon/wartad.h"
 #include "daemon/xmalloc.h"
+#include "schema/mp.h"
 
 static json_t	*jsonmap_map(const msgpack_object *, const char *path);
+
+/* Why a value has no JSON form, as a JSON string: the cause names its
+ * path, whose keys (inside an x_ value) may be invalid UTF-8. */
+static json_t *
+jsonmap_why(const char *cause)
+{
+	const char *s = cause != NULL ? cause : "no JSON form";
+	size_t len = strlen(s);
+	char *clean = xmalloc(3 * len + 1);
+	json_t *j;
+
+	len = mp_utf8_clean((const uint8_t *)s, len, clean);
+	j = json_stringn(clean, len);
+	free(clean);
+	return j;
+}
 
 /* An items array: each map mapped on its own. */
 static json_t *
@@ -45,8 +62,9 @@ jsonmap_map(const msgpack_object *o, const char *path)
 
 	if (o->type != MSGPACK_OBJECT_MAP) {
 		if ((j = mpjson_to_json(o, path, &cause)) == NULL) {
-			j = json_pack("{s:s}", "unrepresentable",
-			    cause ? cause : "no JSON form");
+			j = json_object();
+			json_object_set_new(j, "unrepresentable",
+			    jsonmap_why(cause));
 		}
 		free(cause);
 		return j;
@@ -75,7 +93,7 @@ jsonmap_map(const msgpack_object *o, const char *path)
 		json_object_set_new(j, key, v);
 	}
 	if (why != NULL) {
-		json_object_set_new(j, "unrepresentable", json_string(why));
+		json_object_set_new(j, "unrepresentable", jsonmap_why(why));
 		free(why);
 	}
 	return j;
@@ -99,7 +117,7 @@ jsonmap_dumps(const uint8_t *mp, size_t len)
 	    MSGPACK_UNPACK_SUCCESS) {
 		j = jsonmap_map(&u.data, "");
 		json_object_del(j, "ok");
-		s = json_dumps(j, JSON_COMPACT);
+		s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 		json_decref(j);
 		if (s == NULL)
 			fatalx("jsonmap: out of memory");
