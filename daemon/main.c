@@ -179,6 +179,23 @@ wartad_timer(struct wartad *wd, uint64_t ms, event_callback_fn cb)
 	return ev;
 }
 
+/* Start-up failed once the threads run: stop them and close what is open,
+ * so that nothing runs, or is lost, past the exit status (make valgrind). */
+static void
+wartad_undo_start(struct wartad *wd)
+{
+	writer_stop(&wd->writer);
+	webhook_close(wd);
+	http_close(wd);
+	ingest_close(wd);
+	api_close(wd);
+	notify_close(wd);
+	zmq_ctx_term(wd->zctx);
+	event_base_free(wd->base);
+	batch_free_all(wd);
+	store_close(&wd->store);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -276,6 +293,7 @@ main(int argc, char **argv)
 	    webhook_open(&wd, &cause) == -1) {
 		log_error("%s", cause);
 		free(cause);
+		wartad_undo_start(&wd);
 		return EX_UNAVAILABLE_CODE;
 	}
 	for (int i = 0; i < 3; i++) {

@@ -166,6 +166,9 @@ class Daemon:
         self.log_path = os.path.join(self.dir, "stderr.log")
         self.starts = 0
         self.curve = curve      # keys wait_ready pings with, see curve_client
+        # False for a run that is meant to die (a fault point): valgrind
+        # then checks memory errors but not leaks, which a crash leaves.
+        self.valgrind_leaks = True
 
     def argv(self):
         argv = [os.path.join(ROOT, BUILD, "wartad"), "--data", self.data,
@@ -183,7 +186,8 @@ class Daemon:
         argv = argv + ["-c", path] + self.args
         if VALGRIND:
             argv = VALGRIND_ARGS + [
-                "--log-file=" + os.path.join(self.dir, "valgrind.%p.log")] + argv
+                "--log-file=" + os.path.join(self.dir, "valgrind.%p.log")] + (
+                [] if self.valgrind_leaks else ["--leak-check=no"]) + argv
         return argv
 
     def valgrind_errors(self):
