@@ -9,8 +9,8 @@
  * The first byte picks the direction (even: JSON in, odd: MessagePack
  * out); the rest is the input.  Properties checked, each an abort() when
  * broken:
- *  - JSON that mpjson packs is one whole MessagePack value, as msgpack-c
- *    and mp_check() agree;
+ *  - JSON that mpjson packs is one whole MessagePack value, as mp_check()
+ *    and (within its 32 levels) msgpack-c agree;
  *  - jsonmap_dumps() of any well-formed MessagePack value gives JSON that jansson reads
  *    back (but for a NUL in a key, valid JSON its reader refuses), on one
  *    line (an SSE `data:` line must not break).
@@ -82,11 +82,14 @@ fuzz_json_in(const uint8_t *buf, size_t size)
 		enum mp_check_result res = mp_check(sb.data, sb.size,
 		    MP_CHECK_DEPTH_LIMIT);
 
-		/* JSON nests deeper than mp_check() follows. */
+		/* JSON nests deeper than mp_check() follows, and than msgpack-c
+		   reads (32 levels). */
+		if (res != MP_OK && res != MP_ERR_DEPTH)
+			abort();
 		msgpack_unpacked_init(&u);
-		if ((res != MP_OK && res != MP_ERR_DEPTH) ||
-		    msgpack_unpack_next(&u, sb.data, sb.size, &off) !=
-		    MSGPACK_UNPACK_SUCCESS || off != sb.size)
+		if (mp_check(sb.data, sb.size, FUZZ_JSON_DEPTH) == MP_OK &&
+		    (msgpack_unpack_next(&u, sb.data, sb.size, &off) !=
+		    MSGPACK_UNPACK_SUCCESS || off != sb.size))
 			abort();
 		msgpack_unpacked_destroy(&u);
 		for (size_t i = 0; handlers[i] != NULL; i++)
