@@ -190,6 +190,7 @@ wartad_undo_start(struct wartad *wd)
 	ingest_close(wd);
 	api_close(wd);
 	notify_close(wd);
+	auth_close(wd);		/* after every CURVE socket */
 	zmq_ctx_term(wd->zctx);
 	event_base_free(wd->base);
 	batch_free_all(wd);

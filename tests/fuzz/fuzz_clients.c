@@ -14,8 +14,8 @@
  *  - a refusal says "line N: ..." for a line N of the input, on one line
  *    of printable ASCII.
  *
- * Built by `make fuzz`; the corpus in tests/fuzz/corpus/clients/ is
- * replayed through it by the unit tests.
+ * Built by `make fuzz`; tests/fuzz/replay.c replays the corpus in
+ * tests/fuzz/corpus/clients/ through it in every `make test`.
  */
 #include <stdint.h>
 #include <stdio.h>
