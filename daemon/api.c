@@ -551,7 +551,7 @@ api_stats(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	store_rd_end(wd->store);
 	store_sizes(wd->store, &db_bytes, &map_bytes);
 
-	msgpack_pack_map(pk, 18);
+	msgpack_pack_map(pk, 19);
 	api_pack_str(pk, "ok");
 	msgpack_pack_true(pk);
 	api_pack_str(pk, "received");
