@@ -328,7 +328,19 @@ main(int argc, char **argv)
 
 	event_base_dispatch(wd.base);
 
-	/* Every batch has committed, been notified and acknowledged. */
+	/* Every batch has committed, been notified and acknowledged.  A
+	   second SIGTERM now would kill the teardown (freeing the signal
+	   events restores the default action): hold it until exit.  The
+	   other threads block every signal. */
+	{
+		sigset_t stop;
+
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGHUP);
+		sigprocmask(SIG_BLOCK, &stop, NULL);
+	}
 	writer_stop(&wd.writer);
 	ingest_close(&wd);
 	api_close(&wd);

@@ -4,6 +4,8 @@ The kill -9 torture is in test_durability.py."""
 import os
 import random
 import shutil
+import signal
+import time
 
 import zmq
 
@@ -187,3 +189,23 @@ def test_corrupt_record_detected_on_read(t):
         raise TestFailure("replay after the damaged record: %r" % items)
     if publish_ok(api, "meeting", meeting(id="m-d")) != 4:
         raise TestFailure("writes do not go on")
+
+
+def test_second_sigterm_during_shutdown_exits_0(t):
+    """A second SIGTERM while the daemon is already stopping (a user
+    pressing Ctrl-C twice, a supervisor repeating itself) must not kill its
+    teardown: exit 0 every time, at ten different moments of the
+    shutdown.  (The signal events are freed on the way out, which used to
+    restore the default action.)"""
+    d = t.daemon(start=False, config=conf())
+    for i in range(10):
+        d.start()
+        publish_ok(t.api(d), "meeting", meeting(id="m%d" % i))
+        d.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.003 * i)
+        if d.proc.poll() is None:
+            d.proc.send_signal(signal.SIGTERM)
+        rc = d.wait_exit()
+        if rc != 0:
+            raise TestFailure("round %d: exit %r after two SIGTERMs:\n%s"
+                              % (i, rc, d.stderr()[-2000:]))
