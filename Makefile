@@ -75,12 +75,25 @@ FUZZ_REPLAY = $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz_%)
 all: $(BUILD)/wartad $(BUILD)/warta
 
 $(DEPS_OK): .ci/deps
-	@sh .ci/deps
+	@sh .ci/deps build
 	@mkdir -p $(@D) && touch $@
 
-deps: $(DEPS_OK)
+# The tests need more (cmocka, Python, Chromium, valgrind...) than make run.
+TEST_DEPS_OK := $(BUILD)/.test-deps-ok
+$(TEST_DEPS_OK): .ci/deps
+	@sh .ci/deps all
+	@mkdir -p $(@D) && touch $@
+
+deps: $(DEPS_OK) $(TEST_DEPS_OK)
 
 $(BUILD)/%.o: %.c $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CLIENT_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Unit tests and fuzz drivers include cmocka's header: the test packages first.
+TEST_OBJ = $(UNIT_SRC:%.c=$(BUILD)/%.o) \
+           $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c))
+$(TEST_OBJ): $(BUILD)/%.o: %.c $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CLIENT_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -105,7 +118,7 @@ unit: $(UNIT_BIN) $(FUZZ_REPLAY)
 run: $(BUILD)/wartad
 	./$(BUILD)/wartad
 
-test: all $(UNIT_BIN) $(FUZZ_REPLAY)
+test: $(TEST_DEPS_OK) all $(UNIT_BIN) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run.sh
 
 # Fuzz every target with clang's libFuzzer (and ASan, UBSan) for
@@ -119,7 +132,7 @@ FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ     = $(CORE_OBJ:$(BUILD)/%=$(FUZZ_DIR)/%)
 
-$(FUZZ_DIR)/%.o: %.c $(DEPS_OK)
+$(FUZZ_DIR)/%.o: %.c $(TEST_DEPS_OK)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP \
 	    -c -o $@ $<

@@ -707,6 +707,9 @@ http_metrics(struct wartad *wd, struct evhttp_request *req,
 	http_metric_u64(b, "warta_api_dropped_total", "counter",
 	    "Api replies dropped because the client was gone or full.",
 	    st->api_dropped);
+	http_metric_u64(b, "warta_notify_overflows_total", "counter",
+	    "Times a subscriber's queue was full (its notifications were "
+	    "dropped from there until it read again).", st->notify_overflows);
 	http_metric_u64(b, "warta_auth_refused_total", "counter",
 	    "CURVE handshakes refused by the ZAP handler since start.",
 	    st->auth_refused);

@@ -145,6 +145,7 @@ def test_metrics_format(t):
         "warta_map_bytes": "gauge", "warta_last_seq": "gauge",
         "warta_first_seq": "gauge", "warta_api_dropped_total": "counter",
         "warta_corrupt_records_total": "counter",
+        "warta_notify_overflows_total": "counter",
         "warta_uptime_seconds": "gauge"}
     wrong = {k: (types.get(k), v) for k, v in want.items()
              if types.get(k) != v}
@@ -210,6 +211,7 @@ def test_metrics_match_stats(t):
         "warta_commits_total": st["commits"],
         "warta_api_dropped_total": st["api_dropped"],
         "warta_corrupt_records_total": st["corrupt"],
+        "warta_notify_overflows_total": st["notify_overflows"],
     }
     diff = {k: (_get(samples, k), v) for k, v in pairs.items()
             if _get(samples, k) != v}
