@@ -63,21 +63,28 @@ static bool batch_trim_due;
 static void
 batch_reset(struct batch *b)
 {
-	if (b->items_cap > BATCH_KEEP_ITEMS || b->out.alloc > BATCH_KEEP_OUT)
-		batch_trim_due = true;
 	if (b->items_cap > BATCH_KEEP_ITEMS) {
 		free(b->items);
 		b->items = NULL;
 		b->items_cap = 0;
+		batch_trim_due = true;
+	}
+	if (b->rejects_cap > BATCH_KEEP_ITEMS) {
+		free(b->rejects);
+		b->rejects = NULL;
+		b->rejects_cap = 0;
+		batch_trim_due = true;
 	}
 	if (b->pend_cap > BATCH_KEEP_ITEMS) {
 		free(b->pend);
 		b->pend = NULL;
 		b->pend_cap = 0;
+		batch_trim_due = true;
 	}
 	if (b->out.alloc > BATCH_KEEP_OUT) {
 		msgpack_sbuffer_destroy(&b->out);
 		msgpack_sbuffer_init(&b->out);
+		batch_trim_due = true;
 	}
 	b->nitems = b->nrejects = b->npend = b->ncursors = 0;
 	b->retain = false;
