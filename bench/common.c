@@ -141,6 +141,19 @@ bench_event_make(struct bench_event *e, uint64_t i, uint64_t x_t)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* The ring of pre-built events every client sends from. */
+struct bench_event *
+bench_ring(void)
+{
+	struct bench_event *ring = calloc(BENCH_RING, sizeof *ring);
+
+	if (ring == NULL)
+		abort();
+	for (uint64_t i = 0; i < BENCH_RING; i++)
+		bench_event_make(&ring[i], i, 0);
+	return ring;
+}
+
 /* Add a sample. */
 void
 bench_lat_add(struct bench_lat *l, uint64_t ns)

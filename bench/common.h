@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define BENCH_EVENT_MAX	512
+#define BENCH_RING	30000	/* distinct pre-built events */
 
 /* A pre-built event: the ingest topic and its MessagePack body. */
 struct bench_event {
@@ -30,6 +31,9 @@ void		 bench_sleep_ns(uint64_t);
  * carried as the key x_t for end-to-end latency. */
 void		 bench_event_make(struct bench_event *, uint64_t i,
 		     uint64_t x_t);
+/* Events 0..BENCH_RING-1 of the mix, without x_t; exits when out of
+ * memory. */
+struct bench_event *bench_ring(void);
 void		 bench_lat_add(struct bench_lat *, uint64_t ns);
 /* The q-quantile (0..1) in milliseconds; sorts the samples. */
 double		 bench_lat_ms(struct bench_lat *, double q);

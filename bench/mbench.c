@@ -15,8 +15,6 @@
 
 #include "bench/common.h"
 
-#define MB_RING		30000
-
 static struct bench_event *mb_ring;
 static int mb_port;
 
@@ -56,7 +54,7 @@ mb_client_main(void *arg)
 
 	while (sent < k->quota) {
 		const struct bench_event *e = &mb_ring[(k->first + sent) %
-		    MB_RING];
+		    BENCH_RING];
 		char topic[64];
 		int mid;
 
@@ -149,9 +147,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	mb_port = (int)bench_arg_u64(argv[2]);
-	mb_ring = calloc(MB_RING, sizeof *mb_ring);
-	for (uint64_t i = 0; i < MB_RING; i++)
-		bench_event_make(&mb_ring[i], i, 0);
+	mb_ring = bench_ring();
 	return mb_pub(bench_arg_u64(argv[3]), bench_arg_u64(argv[4]),
 	    bench_arg_u64(argv[5]));
 }

@@ -19,7 +19,6 @@
 
 #include "bench/common.h"
 
-#define RB_RING		30000
 #define RB_KEY		"warta"
 
 static struct bench_event *rb_ring;
@@ -59,7 +58,7 @@ rb_client_main(void *arg)
 		int wdone = 0;
 
 		for (uint64_t j = 0; j < n; j++, i++) {
-			const struct bench_event *e = &rb_ring[i % RB_RING];
+			const struct bench_event *e = &rb_ring[i % BENCH_RING];
 
 			redisAppendCommand(c, "XADD %s * t %s e %b", RB_KEY,
 			    e->topic, e->body, e->len);
@@ -167,9 +166,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	rb_port = (int)bench_arg_u64(argv[2]);
-	rb_ring = calloc(RB_RING, sizeof *rb_ring);
-	for (uint64_t i = 0; i < RB_RING; i++)
-		bench_event_make(&rb_ring[i], i, 0);
+	rb_ring = bench_ring();
 	if (strcmp(argv[1], "pipe") == 0 && argc == 6)
 		return rb_pipe(bench_arg_u64(argv[3]), bench_arg_u64(argv[4]),
 		    bench_arg_u64(argv[5]));

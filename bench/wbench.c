@@ -34,7 +34,6 @@
 #include "bench/common.h"
 #include "schema/mp.h"
 
-#define WB_RING		30000	/* distinct pre-built events */
 #define WB_IDLE_NS	(3 * 1000000000ull)	/* no more notifications */
 
 static void *wb_ctx;
@@ -63,17 +62,6 @@ wb_socket(int type, const char *ep, bool bind)
 	if ((bind ? zmq_bind(s, ep) : zmq_connect(s, ep)) == -1)
 		wb_die(ep);
 	return s;
-}
-
-/* Build the ring of events. */
-static void
-wb_ring_init(void)
-{
-	wb_ring = calloc(WB_RING, sizeof *wb_ring);
-	if (wb_ring == NULL)
-		abort();
-	for (uint64_t i = 0; i < WB_RING; i++)
-		bench_event_make(&wb_ring[i], i, 0);
 }
 
 /* Find key in a MessagePack map; 0 and its value's reader, or -1. */
@@ -305,7 +293,7 @@ wb_ingest(const char *in, const char *notify, const char *api_ep, uint64_t n)
 	pthread_t th;
 	uint64_t stored0 = 0, stored = 0, t0, t_sent;
 
-	wb_ring_init();
+	wb_ring = bench_ring();
 	if (strcmp(api_ep, "-") != 0) {
 		api = wb_api(api_ep);
 		stored0 = wb_stat(api, "stored");
@@ -317,7 +305,7 @@ wb_ingest(const char *in, const char *notify, const char *api_ep, uint64_t n)
 	t0 = bench_now_ns();
 	atomic_store(&s.started, true);
 	for (uint64_t i = 0; i < n; i++)
-		wb_pub_send(pub, &wb_ring[i % WB_RING]);
+		wb_pub_send(pub, &wb_ring[i % BENCH_RING]);
 	t_sent = bench_now_ns();
 	pthread_join(th, NULL);
 	if (api)
@@ -348,7 +336,7 @@ wb_fill(const char *in, const char *api_ep, uint64_t n)
 	void *api = wb_api(api_ep), *pub;
 	uint64_t base, sent = 0, stored = 0, t0;
 
-	wb_ring_init();
+	wb_ring = bench_ring();
 	base = wb_stat(api, "stored");
 	pub = wb_socket(ZMQ_PUB, in, false);
 	bench_sleep_ns(1000000000);
@@ -357,7 +345,7 @@ wb_fill(const char *in, const char *api_ep, uint64_t n)
 		uint64_t k = n - sent < step ? n - sent : step;
 
 		for (uint64_t i = 0; i < k; i++, sent++)
-			wb_pub_send(pub, &wb_ring[(base + sent) % WB_RING]);
+			wb_pub_send(pub, &wb_ring[(base + sent) % BENCH_RING]);
 		stored = wb_wait_stored(api, base + sent) - base;
 		if (stored < sent) {
 			/* Lost to the queue: send them again. */
@@ -408,7 +396,7 @@ wb_acked(const char *api_ep, uint64_t nclients, uint64_t window, uint64_t n)
 	uint64_t done = 0, failed = 0, next = 0, t0, t1;
 	zmq_msg_t d, r;
 
-	wb_ring_init();
+	wb_ring = bench_ring();
 	msgpack_sbuffer_init(&sb);
 	for (uint64_t i = 0; i < nclients; i++) {
 		c[i].sock = wb_socket(ZMQ_DEALER, api_ep, false);
@@ -428,7 +416,7 @@ wb_acked(const char *api_ep, uint64_t nclients, uint64_t window, uint64_t n)
 			while (k->head < k->quota &&
 			    k->head - k->tail < window) {
 				size_t len = wb_publish_req(&sb,
-				    &wb_ring[next++ % WB_RING]);
+				    &wb_ring[next++ % BENCH_RING]);
 
 				k->sent_at[k->head++ % window] =
 				    bench_now_ns();
@@ -624,7 +612,7 @@ wb_ref_rtt(const char *ep, uint64_t n)
 	pthread_t th;
 	zmq_msg_t m;
 
-	wb_ring_init();
+	wb_ring = bench_ring();
 	pthread_create(&th, NULL, wb_echo_main, router);
 	zmq_msg_init(&m);
 	for (uint64_t i = 0; i < n + 100; i++) {
@@ -654,7 +642,7 @@ wb_ref_lmdb(const char *dir, uint64_t n)
 	struct bench_lat lat = { 0 };
 	int rc;
 
-	wb_ring_init();
+	wb_ring = bench_ring();
 	if ((rc = mdb_env_create(&env)) || (rc = mdb_env_set_maxdbs(env, 4)) ||
 	    (rc = mdb_env_set_mapsize(env, 1u << 30)) ||
 	    (rc = mdb_env_open(env, dir, MDB_NORDAHEAD, 0640)) ||
@@ -698,8 +686,8 @@ wb_events(const char *path)
 		perror(path);
 		return 1;
 	}
-	wb_ring_init();
-	for (size_t i = 0; i < WB_RING; i++) {
+	wb_ring = bench_ring();
+	for (size_t i = 0; i < BENCH_RING; i++) {
 		uint8_t l[4] = { (uint8_t)wb_ring[i].len,
 		    (uint8_t)(wb_ring[i].len >> 8), 0, 0 };
 
