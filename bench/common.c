@@ -167,6 +167,15 @@ bench_lat_add(struct bench_lat *l, uint64_t ns)
 	l->ns[l->n++] = ns;
 }
 
+/* Append src's samples to dst and free src's. */
+void
+bench_lat_merge(struct bench_lat *dst, struct bench_lat *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		bench_lat_add(dst, src->ns[i]);
+	bench_lat_free(src);
+}
+
 /* Compare two samples for qsort. */
 static int
 bench_lat_cmp(const void *a, const void *b)

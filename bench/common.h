@@ -35,6 +35,8 @@ void		 bench_event_make(struct bench_event *, uint64_t i,
  * memory. */
 struct bench_event *bench_ring(void);
 void		 bench_lat_add(struct bench_lat *, uint64_t ns);
+/* Move a client's samples into the run's: src is left empty. */
+void		 bench_lat_merge(struct bench_lat *dst, struct bench_lat *src);
 /* The q-quantile (0..1) in milliseconds; sorts the samples. */
 double		 bench_lat_ms(struct bench_lat *, double q);
 void		 bench_lat_free(struct bench_lat *);

@@ -117,8 +117,7 @@ mb_pub(uint64_t nclients, uint64_t window, uint64_t n)
 		pthread_create(&k[i].th, NULL, mb_client_main, &k[i]);
 	for (uint64_t i = 0; i < nclients; i++) {
 		pthread_join(k[i].th, NULL);
-		for (size_t j = 0; j < k[i].lat.n; j++)
-			bench_lat_add(&all, k[i].lat.ns[j]);
+		bench_lat_merge(&all, &k[i].lat);
 	}
 	t1 = bench_now_ns();
 	printf("{\"clients\":%" PRIu64 ",\"window\":%" PRIu64 ",\"acked\":%"
@@ -130,7 +129,6 @@ mb_pub(uint64_t nclients, uint64_t window, uint64_t n)
 		mosquitto_disconnect(k[i].m);
 		mosquitto_loop_stop(k[i].m, false);
 		mosquitto_destroy(k[i].m);
-		bench_lat_free(&k[i].lat);
 	}
 	mosquitto_lib_cleanup();
 	free(k);

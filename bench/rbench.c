@@ -106,10 +106,8 @@ rb_pipe(uint64_t nclients, uint64_t depth, uint64_t n)
 		pthread_create(&k[i].th, NULL, rb_client_main, &k[i]);
 	for (uint64_t i = 0; i < nclients; i++) {
 		pthread_join(k[i].th, NULL);
-		for (size_t j = 0; j < k[i].lat.n; j++)
-			bench_lat_add(&all, k[i].lat.ns[j]);
+		bench_lat_merge(&all, &k[i].lat);
 		failed += k[i].failed;
-		bench_lat_free(&k[i].lat);
 	}
 	t1 = bench_now_ns();
 	printf("{\"clients\":%" PRIu64 ",\"window\":%" PRIu64 ",\"acked\":%"
