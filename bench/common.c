@@ -185,15 +185,14 @@ bench_lat_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The q-quantile in ms. */
-double
-bench_lat_ms(struct bench_lat *l, double q)
+/* The q-quantile (0..1) in ms of sorted samples, or -1 if none. */
+static double
+bench_lat_ms(const struct bench_lat *l, double q)
 {
 	size_t k;
 
 	if (l->n == 0)
 		return -1;
-	qsort(l->ns, l->n, sizeof *l->ns, bench_lat_cmp);
 	k = (size_t)(q * (double)(l->n - 1) + 0.5);
 	return (double)l->ns[k] / 1e6;
 }
@@ -210,6 +209,8 @@ bench_lat_free(struct bench_lat *l)
 void
 bench_print_lat(struct bench_lat *l)
 {
+	if (l->n > 0)
+		qsort(l->ns, l->n, sizeof *l->ns, bench_lat_cmp);
 	printf(",\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"p999_ms\":%.4f,"
 	    "\"samples\":%zu", bench_lat_ms(l, 0.5), bench_lat_ms(l, 0.99),
 	    bench_lat_ms(l, 0.999), l->n);

@@ -37,10 +37,9 @@ struct bench_event *bench_ring(void);
 void		 bench_lat_add(struct bench_lat *, uint64_t ns);
 /* Move a client's samples into the run's: src is left empty. */
 void		 bench_lat_merge(struct bench_lat *dst, struct bench_lat *src);
-/* The q-quantile (0..1) in milliseconds; sorts the samples. */
-double		 bench_lat_ms(struct bench_lat *, double q);
 void		 bench_lat_free(struct bench_lat *);
-/* Print the latency fields of a JSON line: ,"p50_ms":..,"p99_ms":.. */
+/* Print the latency fields of a JSON line: ,"p50_ms":..,"p99_ms":..;
+ * sorts the samples. */
 void		 bench_print_lat(struct bench_lat *);
 uint64_t	 bench_arg_u64(const char *);
 
