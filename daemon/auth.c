@@ -424,33 +424,23 @@ static void
 auth_log_refusal(struct wartad *wd, const char *domain, const char *addr,
     const char *why)
 {
-	struct rlog *rl = &wd->auth->rl;
-	int64_t sec = wartad_now_ms() / 1000;
+	int64_t now = wartad_now_ms();
 
-	if (rl->sec == sec) {
-		rl->suppressed++;
-		return;
-	}
-	auth_log_flush(wd, INT64_MAX);
-	rl->sec = sec;
-	log_warnx("auth: refused a connection to %s%s%s: %s", domain,
-	    *addr ? " from " : "", addr, why);
+	auth_log_flush(wd, now);
+	if (log_rate_pass(&wd->auth->rl, now))
+		log_warnx("auth: refused a connection to %s%s%s: %s", domain,
+		    *addr ? " from " : "", addr, why);
 }
 
 /* Say how many refusals went unlogged once their second has passed. */
 void
 auth_log_flush(struct wartad *wd, int64_t now_ms)
 {
-	struct rlog *rl;
+	uint64_t n;
 
-	if (wd->auth == NULL)
-		return;
-	rl = &wd->auth->rl;
-	if (rl->suppressed && rl->sec != now_ms / 1000) {
+	if (wd->auth != NULL && (n = log_rate_held(&wd->auth->rl, now_ms)))
 		log_warnx("auth: %" PRIu64 " more refused connections not "
-		    "logged", rl->suppressed);
-		rl->suppressed = 0;
-	}
+		    "logged", n);
 }
 
 /*

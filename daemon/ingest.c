@@ -20,6 +20,18 @@
 #include "handlers/handlers.h"
 #include "schema/mp.h"
 
+/* Say how many rejects of a reason went unlogged once their second has
+ * passed. */
+static void
+ingest_log_held(struct wartad *wd, enum reason reason, int64_t now_ms)
+{
+	uint64_t n = log_rate_held(&wd->rlog[reason], now_ms);
+
+	if (n)
+		log_warnx("ingest: %" PRIu64 " more '%s' rejects not logged",
+		    n, schema_reason_name(reason));
+}
+
 /*
  * Log a reject: at most one line per reason per second, then a line
  * saying how many were not logged.
@@ -28,35 +40,20 @@ void
 ingest_log_reject(struct wartad *wd, enum reason reason, const char *detail,
     const char *topic)
 {
-	struct rlog *rl = &wd->rlog[reason];
-	int64_t sec = wartad_now_ms() / 1000;
+	int64_t now = wartad_now_ms();
 
-	if (rl->sec == sec) {
-		rl->suppressed++;
-		return;
-	}
-	if (rl->suppressed)
-		log_warnx("ingest: %" PRIu64 " more '%s' rejects not logged",
-		    rl->suppressed, schema_reason_name(reason));
-	rl->sec = sec;
-	rl->suppressed = 0;
-	log_warnx("ingest: rejected (%s) on topic '%s': %s",
-	    schema_reason_name(reason), topic, detail);
+	ingest_log_held(wd, reason, now);
+	if (log_rate_pass(&wd->rlog[reason], now))
+		log_warnx("ingest: rejected (%s) on topic '%s': %s",
+		    schema_reason_name(reason), topic, detail);
 }
 
 /* Say how many rejects went unlogged once their second has passed. */
 void
 ingest_log_flush(struct wartad *wd, int64_t now_ms)
 {
-	for (int r = 0; r < REASON_COUNT; r++) {
-		struct rlog *rl = &wd->rlog[r];
-
-		if (rl->suppressed && rl->sec != now_ms / 1000) {
-			log_warnx("ingest: %" PRIu64 " more '%s' rejects not "
-			    "logged", rl->suppressed, schema_reason_name(r));
-			rl->suppressed = 0;
-		}
-	}
+	for (int r = 0; r < REASON_COUNT; r++)
+		ingest_log_held(wd, (enum reason)r, now_ms);
 }
 
 /* Count, keep and log one rejected message. */

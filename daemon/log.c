@@ -97,6 +97,30 @@ log_level_name(enum log_level level)
 	return log_names[level];
 }
 
+/* At most one line a second of rl's kind; the others are counted. */
+bool
+log_rate_pass(struct rlog *rl, int64_t now_ms)
+{
+	if (rl->sec == now_ms / 1000) {
+		rl->suppressed++;
+		return false;
+	}
+	rl->sec = now_ms / 1000;
+	return true;
+}
+
+/* The count of lines held back once their second has passed. */
+uint64_t
+log_rate_held(struct rlog *rl, int64_t now_ms)
+{
+	uint64_t n = rl->suppressed;
+
+	if (n == 0 || rl->sec == now_ms / 1000)
+		return 0;
+	rl->suppressed = 0;
+	return n;
+}
+
 /* Format and write one line; err is an errno value to append, or 0. */
 static void
 log_vwrite(enum log_level level, int err, const char *fmt, va_list ap)

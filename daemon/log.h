@@ -11,6 +11,8 @@
 #define WARTA_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -26,6 +28,21 @@ void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A rate limit for one kind of line (an ingest reject reason, an auth
+ * refusal): at most one a second, the others counted.  Zeroed is ready.
+ */
+struct rlog {
+	int64_t		sec;
+	uint64_t	suppressed;
+};
+
+/* Whether a line of rl's kind may go out at now_ms; if not, it is counted. */
+bool log_rate_pass(struct rlog *rl, int64_t now_ms);
+/* How many of rl's lines were held back in a second before now_ms's
+ * (0 when none, or that second is not over); the count starts again. */
+uint64_t log_rate_held(struct rlog *rl, int64_t now_ms);
+
 void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)

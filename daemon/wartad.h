@@ -24,6 +24,7 @@
 #include "daemon/arena.h"
 #include "daemon/clients.h"
 #include "daemon/config.h"
+#include "daemon/log.h"
 #include "daemon/store.h"
 #include "schema/schema.h"
 
@@ -95,12 +96,6 @@ struct stats {
 	uint64_t	auth_refused;	/* CURVE handshakes the ZAP handler refused */
 };
 
-/* Rate limit for reject log lines: one per reason per second. */
-struct rlog {
-	int64_t		sec;
-	uint64_t	suppressed;
-};
-
 struct wartad {
 	struct config		*cfg;
 	struct event_base	*base;
@@ -124,7 +119,7 @@ struct wartad {
 	struct batch		*spare;
 
 	struct stats		 st;
-	struct rlog		 rlog[REASON_COUNT];
+	struct rlog		 rlog[REASON_COUNT];	/* reject lines */
 	uint64_t		 last_seq;	/* last committed, notified */
 	uint64_t		 status_seq;	/* last_seq at the last STATUS= */
 	int64_t			 subscribers;
