@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/wartad.h"
 #include "daemon/xmalloc.h"
+#include "tests/unit/tmpfiles.h"
 
 /* Key pairs made with zmq_curve_keypair(): public, secret. */
 #define K1	"E@Z4eH]}ui0IB9pTypoC-Hi9Xuqr<Q{.uq>hy)@A"
@@ -30,39 +31,12 @@
 #define K2	"Q?<4uxV^aG+[7yCg.Kg1dwHLyO<K:xOM^kmybxxW"
 #define K3	"NJ>KXAIkSJm+xfrF]uvLWvtk4Z!b1m)*CG5cW#:]"
 
-static char	*test_paths[16];
-static size_t	 test_npaths;
-
 /* Remove the test's temp files. */
 static int
 test_teardown(void **state)
 {
-	for (size_t i = 0; i < test_npaths; i++) {
-		unlink(test_paths[i]);
-		free(test_paths[i]);
-	}
-	test_npaths = 0;
+	test_unlink_all();
 	return 0;
-}
-
-/* Write text to a new temp file of mode; its path lives until teardown. */
-static const char *
-test_write(const char *text, mode_t mode)
-{
-	char	*path;
-	size_t	 len = strlen(text);
-	int	 fd;
-
-	xasprintf(&path, "%s/test_auth.XXXXXX",
-	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-	assert_true(test_npaths < sizeof test_paths / sizeof test_paths[0]);
-	test_paths[test_npaths++] = path;
-	return path;
 }
 
 /* Parse text, which must succeed; returns the list. */

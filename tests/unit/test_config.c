@@ -21,11 +21,9 @@
 #include "daemon/config.h"
 #include "daemon/log.h"
 #include "daemon/xmalloc.h"
+#include "tests/unit/tmpfiles.h"
 
 #define ARGV(...)	((char *[]){ "wartad", __VA_ARGS__, NULL })
-
-static char	*test_paths[64];
-static size_t	 test_npaths;
 
 /* A fresh struct config on its defaults for each test. */
 static int
@@ -46,31 +44,8 @@ test_teardown(void **state)
 
 	config_free(cfg);
 	free(cfg);
-	for (size_t i = 0; i < test_npaths; i++) {
-		unlink(test_paths[i]);
-		free(test_paths[i]);
-	}
-	test_npaths = 0;
+	test_unlink_all();
 	return 0;
-}
-
-/* Write text to a new temp file; its path lives until teardown. */
-static const char *
-test_write(const char *text)
-{
-	char	*path;
-	size_t	 len = strlen(text);
-	int	 fd;
-
-	xasprintf(&path, "%s/test_config.XXXXXX",
-	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	close(fd);
-	assert_true(test_npaths < sizeof test_paths / sizeof test_paths[0]);
-	test_paths[test_npaths++] = path;
-	return path;
 }
 
 /* Load text, which must succeed. */
@@ -80,7 +55,7 @@ test_load_ok(struct config *cfg, const char *text)
 	char	*cause = NULL;
 	int	 rc;
 
-	rc = config_load(cfg, test_write(text), &cause);
+	rc = config_load(cfg, test_write(text, 0600), &cause);
 	if (rc != 0)
 		fail_msg("config_load: %s", cause);
 	assert_null(cause);
@@ -90,7 +65,7 @@ test_load_ok(struct config *cfg, const char *text)
 static void
 test_load_error(struct config *cfg, const char *text, const char *tail)
 {
-	const char	*path = test_write(text);
+	const char	*path = test_write(text, 0600);
 	char		*cause = NULL, *want;
 
 	config_free(cfg);
@@ -661,7 +636,7 @@ test_nul_byte(void **state)
 	char		*cause, *want;
 	int		 fd;
 
-	path = test_write("");
+	path = test_write("", 0600);
 	fd = open(path, O_WRONLY | O_TRUNC);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, sizeof text - 1),
@@ -785,7 +760,7 @@ test_flags_override_file(void **state)
 	    "[ingest]\nbind = ipc:///file/ingest\n"
 	    "[notify]\nbind = ipc:///file/notify\n"
 	    "[api]\nbind = ipc:///file/api\n"
-	    "[log]\nlevel = error\n");
+	    "[log]\nlevel = error\n", 0600);
 	assert_int_equal(test_args(cfg, ARGV("--data", "/from/flag",
 	    "--ingest", "ipc:///flag/ingest", "--log-level", "debug",
 	    "-c", (char *)path, "--api", "inproc://flag"), &cause), 0);
@@ -806,7 +781,7 @@ test_flag_equals_form(void **state)
 	const char	*path;
 	char		*cause, *opt;
 
-	path = test_write("[store]\nmax_events = 7\n");
+	path = test_write("[store]\nmax_events = 7\n", 0600);
 	xasprintf(&opt, "--config=%s", path);
 	assert_int_equal(test_args(cfg, ARGV(opt, "--data=/d",
 	    "--notify=tcp://*:9000", "--log-level=warn"), &cause), 0);
@@ -909,7 +884,7 @@ test_flag_verbose_over_file(void **state)
 	const char	*path;
 	char		*cause;
 
-	path = test_write("[log]\nlevel = error\n");
+	path = test_write("[log]\nlevel = error\n", 0600);
 	assert_int_equal(test_args(cfg, ARGV("-vv", "-c", (char *)path),
 	    &cause), 0);
 	assert_int_equal(cfg->log_level, LOG_LVL_INFO);
