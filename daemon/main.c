@@ -179,10 +179,15 @@ wartad_timer(struct wartad *wd, uint64_t ms, event_callback_fn cb)
 	return ev;
 }
 
-/* Start-up failed once the threads run: stop them and close what is open,
- * so that nothing runs, or is lost, past the exit status (make valgrind). */
+/*
+ * Stop the writer and close what start-up opened, the store last: at the
+ * end of a run, or when start-up failed once the threads run, so that
+ * nothing runs, or is lost, past the exit status (make valgrind).  The
+ * signal and timer events, made only once start-up succeeded, are the
+ * caller's to free first.
+ */
 static void
-wartad_undo_start(struct wartad *wd)
+wartad_close(struct wartad *wd)
 {
 	writer_stop(&wd->writer);
 	webhook_close(wd);
@@ -294,7 +299,7 @@ main(int argc, char **argv)
 	    webhook_open(&wd, &cause) == -1) {
 		log_error("%s", cause);
 		free(cause);
-		wartad_undo_start(&wd);
+		wartad_close(&wd);
 		return EX_UNAVAILABLE_CODE;
 	}
 	for (int i = 0; i < 3; i++) {
@@ -341,24 +346,14 @@ main(int argc, char **argv)
 		sigaddset(&stop, SIGHUP);
 		sigprocmask(SIG_BLOCK, &stop, NULL);
 	}
-	writer_stop(&wd.writer);
-	ingest_close(&wd);
-	api_close(&wd);
-	notify_close(&wd);
-	auth_close(&wd);	/* after every CURVE socket */
-	zmq_ctx_term(wd.zctx);
 	for (int i = 0; i < 3; i++)
 		event_free(wd.ev_sig[i]);
 	event_free(wd.ev_heartbeat);
 	event_free(wd.ev_tick);
 	if (wd.ev_watchdog)
 		event_free(wd.ev_watchdog);
-	webhook_close(&wd);
-	http_close(&wd);
-	event_base_free(wd.base);
-	batch_free_all(&wd);
+	wartad_close(&wd);
 	log_info("stopped at seq %" PRIu64, wd.last_seq);
-	store_close(&wd.store);
 	close(lockfd);
 	msgpack_sbuffer_destroy(&wd.scratch);
 	msgpack_sbuffer_destroy(&wd.reply);
