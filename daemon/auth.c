@@ -239,7 +239,7 @@ auth_read_key(const char *path, bool secret, char z85[CLIENTS_KEY_Z85 + 1],
 	struct stat sb;
 	char *buf, why[96];
 	size_t len;
-	int fd;
+	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		xasprintf(cause, "[security] %s: %s: %s", what, path,
@@ -271,7 +271,10 @@ auth_read_key(const char *path, bool secret, char z85[CLIENTS_KEY_Z85 + 1],
 	close(fd);
 	while (len > 0 && strchr(" \t\r\n", buf[len - 1]) != NULL)
 		len--;
-	if (clients_key_decode(buf, len, bin, why, sizeof why) == -1) {
+	/* Only the check is wanted: the decoded key is not kept. */
+	rc = clients_key_decode(buf, len, bin, why, sizeof why);
+	explicit_bzero(bin, sizeof bin);
+	if (rc == -1) {
 		xasprintf(cause, "[security] %s: %s: the key %s (expected the "
 		    "40-character Z85 key on one line, as `warta keygen` "
 		    "writes)", what, path, why);
@@ -282,7 +285,6 @@ auth_read_key(const char *path, bool secret, char z85[CLIENTS_KEY_Z85 + 1],
 	memcpy(z85, buf, CLIENTS_KEY_Z85);
 	z85[CLIENTS_KEY_Z85] = '\0';
 	explicit_bzero(buf, len);
-	explicit_bzero(bin, sizeof bin);
 	free(buf);
 	return 0;
 }
