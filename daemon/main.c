@@ -225,7 +225,7 @@ main(int argc, char **argv)
 		return EX_CONFIG_CODE;
 	}
 	if (auth_load(&cfg, &wd.auth, &cause) == -1) {
-		fprintf(stderr, "wartad: %s\n", cause);
+		log_error("%s", cause);
 		free(cause);
 		config_free(&cfg);
 		return EX_CONFIG_CODE;
