@@ -837,9 +837,6 @@ http_open(struct wartad *wd, char **cause)
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(wd->http, http_dispatch, wd);
-	msgpack_sbuffer_init(&http_req_buf);
-	msgpack_sbuffer_init(&http_reply_buf);
-	sse_open(wd);
 	errno = 0;
 	if (evhttp_bind_socket_with_handle(wd->http, host, port) == NULL) {
 		xasprintf(cause, "http: cannot listen on %s: %s", ep,
@@ -848,6 +845,11 @@ http_open(struct wartad *wd, char **cause)
 		wd->http = NULL;
 		return -1;
 	}
+	/* After the bind: http_close() undoes these only with wd->http set,
+	   and no request is read before the loop runs. */
+	msgpack_sbuffer_init(&http_req_buf);
+	msgpack_sbuffer_init(&http_reply_buf);
+	sse_open(wd);
 	return 0;
 }
 
