@@ -168,7 +168,7 @@ http_code_status(const char *code, size_t len, const char **reason)
 }
 
 /* Answer code with a JSON document (one line, a newline added). */
-void
+static void
 http_json_reply(struct evhttp_request *req, int code, const char *json)
 {
 	struct evbuffer *b = evbuffer_new();
@@ -191,11 +191,7 @@ http_json_reply(struct evhttp_request *req, int code, const char *json)
 }
 
 /* Answer an error as JSON {error, detail}, the api's codes. */
-static void
-http_json_error(struct evhttp_request *req, const char *code,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
+void
 http_json_error(struct evhttp_request *req, const char *code,
     const char *fmt, ...)
 {

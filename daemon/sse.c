@@ -371,18 +371,6 @@ sse_parse_seq(const char *s, uint64_t *v)
 	return 0;
 }
 
-/* Answer a request that cannot become a stream. */
-static void
-sse_refuse(struct evhttp_request *req, int code, const char *error,
-    const char *detail)
-{
-	char buf[512];
-
-	snprintf(buf, sizeof buf, "{\"error\":\"%s\",\"detail\":\"%s\"}",
-	    error, detail);
-	http_json_reply(req, code, buf);
-}
-
 /* Read the stream's options from its query and headers; 0 or -1 after
  * answering 400. */
 static int
@@ -401,13 +389,13 @@ sse_options(struct evhttp_request *req, struct sse_client *c, bool *has_id,
 	c->typed = true;
 	*has_id = false;
 	if (q != NULL && evhttp_parse_query_str(q, &kv) == -1) {
-		sse_refuse(req, 400, "bad_request", "query: malformed");
+		http_json_error(req, "bad_request", "query: malformed");
 		goto out;
 	}
 	TAILQ_FOREACH(e, &kv, next) {
 		if (strcmp(e->key, "prefix") == 0) {
 			if (strlen(e->value) > SSE_PREFIX_MAX) {
-				sse_refuse(req, 400, "bad_request", "prefix: "
+				http_json_error(req, "bad_request", "prefix: "
 				    "longer than 256 bytes");
 				goto out;
 			}
@@ -415,7 +403,7 @@ sse_options(struct evhttp_request *req, struct sse_client *c, bool *has_id,
 			memcpy(c->prefix, e->value, c->prefix_len + 1);
 		} else if (strcmp(e->key, "last_event_id") == 0) {
 			if (sse_parse_seq(e->value, id) == -1) {
-				sse_refuse(req, 400, "bad_request",
+				http_json_error(req, "bad_request",
 				    "last_event_id: not a seq");
 				goto out;
 			}
@@ -424,7 +412,7 @@ sse_options(struct evhttp_request *req, struct sse_client *c, bool *has_id,
 		    (strcmp(e->value, "0") == 0 || strcmp(e->value, "1") == 0))
 			c->typed = e->value[0] == '1';
 		else {
-			sse_refuse(req, 400, "bad_request", "query: only "
+			http_json_error(req, "bad_request", "query: only "
 			    "prefix, last_event_id and typed=0|1 are known");
 			goto out;
 		}
@@ -432,7 +420,7 @@ sse_options(struct evhttp_request *req, struct sse_client *c, bool *has_id,
 	/* The header is what a reconnecting browser sends: it wins. */
 	if (h != NULL && *h != '\0') {
 		if (sse_parse_seq(h, id) == -1) {
-			sse_refuse(req, 400, "bad_request", "Last-Event-ID: "
+			http_json_error(req, "bad_request", "Last-Event-ID: "
 			    "not a seq");
 			goto out;
 		}
@@ -455,7 +443,7 @@ sse_request(struct wartad *wd, struct evhttp_request *req)
 	uint64_t id = 0;
 
 	if (sse->n >= SSE_MAX_CLIENTS) {
-		sse_refuse(req, 503, "unavailable", "too many streams (1024)");
+		http_json_error(req, "unavailable", "too many streams (1024)");
 		return;
 	}
 	c = xcalloc(1, sizeof *c);
@@ -463,7 +451,7 @@ sse_request(struct wartad *wd, struct evhttp_request *req)
 	c->req = req;
 	if (sse_options(req, c, &has_id, &id) == -1 || wd->stopping) {
 		if (wd->stopping)
-			sse_refuse(req, 503, "unavailable", "stopping");
+			http_json_error(req, "unavailable", "stopping");
 		free(c);
 		return;
 	}

@@ -214,8 +214,8 @@ int		 http_open(struct wartad *, char **cause);
 void		 http_close(struct wartad *);
 void		 http_publish_done(struct wartad *, struct evhttp_request *,
 		     const struct store_item *, const char *cause);
-void		 http_json_reply(struct evhttp_request *, int code,
-		     const char *json);
+void		 http_json_error(struct evhttp_request *, const char *code,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* jsonmap.c: notification bodies and api replies as JSON, through the
    client's mapping (clients/mpjson.c); the caller frees the string. */
