@@ -462,18 +462,13 @@ bool
 api_topic_matches(const uint8_t *body, size_t len, const char *prefix,
     size_t plen)
 {
-	const uint8_t *v;
-	size_t vlen;
-	struct mp_reader r;
-	struct mp_obj o;
+	const char *topic;
+	size_t tlen;
 
 	if (plen == 0)
 		return true;
-	if (store_body_field(body, len, "topic", &v, &vlen) == -1)
-		return false;
-	mp_reader_init(&r, v, vlen);
-	return mp_read(&r, &o) == 0 && o.type == MP_STR &&
-	    o.v.str.len >= plen && memcmp(o.v.str.ptr, prefix, plen) == 0;
+	return store_body_str(body, len, "topic", &topic, &tlen) == 0 &&
+	    tlen >= plen && memcmp(topic, prefix, plen) == 0;
 }
 
 /* replay callback: scan at most max_scan events, keep those matching. */

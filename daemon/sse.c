@@ -48,7 +48,6 @@
 #include "daemon/log.h"
 #include "daemon/wartad.h"
 #include "daemon/xmalloc.h"
-#include "schema/mp.h"
 
 #define SSE_HEARTBEAT_MS	3000
 #define SSE_MAX_CLIENTS		1024
@@ -202,10 +201,8 @@ sse_scan_cb(void *arg, uint64_t seq, const uint8_t *body, size_t len)
 {
 	struct sse_scan *sc = arg;
 	struct sse_client *c = sc->c;
-	const uint8_t *v;
-	size_t vlen;
-	struct mp_reader r;
-	struct mp_obj o;
+	const char *topic;
+	size_t tlen;
 	char *json;
 
 	/* Committed but not yet notified: the live path will give it. */
@@ -216,14 +213,11 @@ sse_scan_cb(void *arg, uint64_t seq, const uint8_t *body, size_t len)
 	}
 	sc->scanned++;
 	c->next = seq + 1;
-	if (!api_topic_matches(body, len, c->prefix, c->prefix_len) ||
-	    store_body_field(body, len, "topic", &v, &vlen) == -1)
-		return 0;
-	mp_reader_init(&r, v, vlen);
-	if (mp_read(&r, &o) == -1 || o.type != MP_STR ||
+	if (store_body_str(body, len, "topic", &topic, &tlen) == -1 ||
+	    !sse_matches(c, topic, tlen) ||
 	    (json = jsonmap_dumps(body, len)) == NULL)
 		return 0;
-	sse_add_event(c, seq, o.v.str.ptr, o.v.str.len, json);
+	sse_add_event(c, seq, topic, tlen, json);
 	free(json);
 	return 0;
 }

@@ -469,7 +469,7 @@ store_body_field(const uint8_t *map, size_t len, const char *key,
 }
 
 /* A string field of a map, or -1. */
-static int
+int
 store_body_str(const uint8_t *map, size_t len, const char *key,
     const char **s, size_t *slen)
 {

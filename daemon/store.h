@@ -181,5 +181,9 @@ uint64_t store_corrupt_count(const struct store *s);
  * the value.  Returns 0 or -1. */
 int store_body_field(const uint8_t *map, size_t len, const char *key,
     const uint8_t **val, size_t *vlen);
+/* A string field of such a map: 0 with *s (not NUL-terminated, inside
+ * map) and *slen, or -1 when it is missing or not a string. */
+int store_body_str(const uint8_t *map, size_t len, const char *key,
+    const char **s, size_t *slen);
 
 #endif

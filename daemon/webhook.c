@@ -51,7 +51,6 @@
 #include "daemon/log.h"
 #include "daemon/wartad.h"
 #include "daemon/xmalloc.h"
-#include "schema/mp.h"
 
 #define WEBHOOK_BACKOFF_MIN_MS	100
 #define WEBHOOK_BACKOFF_MAX_MS	60000
@@ -349,28 +348,21 @@ webhook_scan_cb(void *arg, uint64_t seq, const uint8_t *body, size_t len)
 	struct webhook_scan *sc = arg;
 	struct webhook *h = sc->h;
 	const char *prefix = h->cfg->prefix ? h->cfg->prefix : "";
-	const uint8_t *v;
-	size_t vlen;
-	struct mp_reader r;
-	struct mp_obj o;
+	size_t plen = strlen(prefix), tlen;
+	const char *topic;
 
 	if (seq > sc->last || sc->scanned >= WEBHOOK_SCAN_MAX) {
 		sc->stopped = true;
 		return 1;
 	}
 	sc->scanned++;
-	if (!api_topic_matches(body, len, prefix, strlen(prefix)) ||
-	    store_body_field(body, len, "topic", &v, &vlen) == -1) {
-		webhook_advance(h, seq);
-		return 0;
-	}
-	mp_reader_init(&r, v, vlen);
-	if (mp_read(&r, &o) == -1 || o.type != MP_STR ||
+	if (store_body_str(body, len, "topic", &topic, &tlen) == -1 ||
+	    tlen < plen || memcmp(topic, prefix, plen) != 0 ||
 	    (h->body = jsonmap_dumps(body, len)) == NULL) {
 		webhook_advance(h, seq);
 		return 0;
 	}
-	h->topic = xstrndup(o.v.str.ptr, o.v.str.len);
+	h->topic = xstrndup(topic, tlen);
 	h->inflight = seq;
 	sc->stopped = true;
 	return 1;
