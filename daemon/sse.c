@@ -390,7 +390,7 @@ sse_options(struct evhttp_request *req, struct sse_client *c, bool *has_id,
 		if (strcmp(e->key, "prefix") == 0) {
 			if (strlen(e->value) > SSE_PREFIX_MAX) {
 				http_json_error(req, "bad_request", "prefix: "
-				    "longer than 256 bytes");
+				    "longer than %d bytes", SSE_PREFIX_MAX);
 				goto out;
 			}
 			c->prefix_len = strlen(e->value);
@@ -437,7 +437,8 @@ sse_request(struct wartad *wd, struct evhttp_request *req)
 	uint64_t id = 0;
 
 	if (sse->n >= SSE_MAX_CLIENTS) {
-		http_json_error(req, "unavailable", "too many streams (1024)");
+		http_json_error(req, "unavailable", "too many streams (%d)",
+		    SSE_MAX_CLIENTS);
 		return;
 	}
 	c = xcalloc(1, sizeof *c);
