@@ -59,6 +59,7 @@ struct api_op {
 	void		(*run)(struct wartad *, struct api_req *,
 			    msgpack_packer *);
 	enum clients_role role;		/* needed under CURVE */
+	bool		 index;		/* reads history or timeidx */
 };
 
 static void	api_ping(struct wartad *, struct api_req *, msgpack_packer *);
@@ -73,20 +74,20 @@ static void	api_rejects(struct wartad *, struct api_req *,
  * what a CURVE client's key needs (section 8); admin may do everything. */
 static const struct api_op api_ops[] = {
 	{ "ping",	{ NULL },			api_ping,
-	  CLIENTS_SUBSCRIBER },
+	  CLIENTS_SUBSCRIBER, false },
 	{ "publish",	{ "topic", "event", NULL },	NULL,
-	  CLIENTS_PUBLISHER },
+	  CLIENTS_PUBLISHER, false },
 	{ "get",	{ "type", "id", NULL },		api_get,
-	  CLIENTS_SUBSCRIBER },
+	  CLIENTS_SUBSCRIBER, true },
 	{ "list",	{ "type", "country", "from", "to", "limit", NULL },
 							api_list,
-	  CLIENTS_SUBSCRIBER },
+	  CLIENTS_SUBSCRIBER, true },
 	{ "replay",	{ "from_seq", "prefix", "limit", NULL }, api_replay,
-	  CLIENTS_SUBSCRIBER },
+	  CLIENTS_SUBSCRIBER, false },
 	{ "stats",	{ NULL },			api_stats,
-	  CLIENTS_ADMIN },
+	  CLIENTS_ADMIN, false },
 	{ "rejects",	{ "from", "limit", NULL },	api_rejects,
-	  CLIENTS_ADMIN },
+	  CLIENTS_ADMIN, false },
 };
 
 /* Loop-thread buffers: the envelope being handled, and reply items. */
@@ -417,6 +418,7 @@ api_list(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	int64_t from, to, limit;
 	struct api_collect c = { 0 };
 	char country[3];
+	uint64_t lag;
 	int rc;
 
 	if ((h = api_arg_type(req, pk)) == NULL ||
@@ -436,6 +438,16 @@ api_list(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	}
 	if (api_rd_begin(wd, pk) == -1)
 		return;
+	if ((lag = store_rd_lag(wd->store)) > 0) {
+		/* The commit this read waited for could not index (a full
+		   disk): the time index cannot answer for the newest. */
+		api_fail(pk, "unavailable", "list: the time index is %" PRIu64
+		    " events behind the log and cannot be brought up to date "
+		    "(the store cannot take writes); get and replay still "
+		    "answer", lag);
+		store_rd_end(wd->store);
+		return;
+	}
 	api_items.size = 0;
 	c.limit = (size_t)limit;
 	rc = from > to ? STORE_OK : store_rd_list(wd->store, h->type,
@@ -546,7 +558,7 @@ api_stats(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	store_rd_end(wd->store);
 	store_sizes(wd->store, &db_bytes, &map_bytes);
 
-	msgpack_pack_map(pk, 19);
+	msgpack_pack_map(pk, 20);
 	api_pack_str(pk, "ok");
 	msgpack_pack_true(pk);
 	api_pack_str(pk, "received");
@@ -565,6 +577,8 @@ api_stats(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	msgpack_pack_uint64(pk, wd->last_seq);
 	api_pack_str(pk, "first_seq");
 	msgpack_pack_uint64(pk, first);
+	api_pack_str(pk, "indexed_seq");
+	msgpack_pack_uint64(pk, wd->indexed_seq);
 	api_pack_str(pk, "subscribers");
 	msgpack_pack_int64(pk, wd->subscribers);
 	api_pack_str(pk, "db_bytes");
@@ -890,8 +904,11 @@ api_handle(struct wartad *wd, const uint8_t *env, size_t env_len,
 	}
 
 	if (op != NULL && op->run != NULL) {
-		/* A read: now, or after the commit it must see. */
-		if (!batch_pending(wd)) {
+		/* A read: now, or after the commit it must see; a read of
+		   the indexes also after they have every event (the commit
+		   it waits for indexes them). */
+		if (!batch_pending(wd) &&
+		    (!op->index || wd->indexed_seq >= wd->last_seq)) {
 			api_run(wd, env, env_len, buf, len);
 			return;
 		}
@@ -900,6 +917,10 @@ api_handle(struct wartad *wd, const uint8_t *env, size_t env_len,
 		p->env_len = env_len;
 		p->req = arena_dup(&b->arena, buf, len);
 		p->req_len = len;
+		if (op->index) {
+			b->index_all = true;
+			batch_flush(wd);
+		}
 		return;
 	}
 	/* An error, packed in wd->reply. */
@@ -923,7 +944,9 @@ api_complete(struct wartad *wd, struct batch *b)
 	for (size_t i = 0; i < b->npend; i++) {
 		const struct pending *p = &b->pend[i];
 
-		if (p->http != NULL)
+		if (p->http != NULL && p->req != NULL)
+			http_read_done(wd, p->http, p->req, p->req_len);
+		else if (p->http != NULL)
 			http_publish_done(wd, p->http, b->status == 0 ?
 			    &b->items[p->item] : NULL, b->cause);
 		else if (p->item >= 0) {

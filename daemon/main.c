@@ -264,6 +264,7 @@ main(int argc, char **argv)
 		return EX_IOERR_CODE;
 	}
 	wd.last_seq = store_last_seq(wd.store);
+	wd.indexed_seq = store_indexed_seq(wd.store);
 	wd.status_seq = wd.last_seq;
 	log_info("wartad %s: store %s opened, last seq %" PRIu64,
 	    WARTA_VERSION, cfg.data_dir, wd.last_seq);

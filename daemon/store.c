@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -23,11 +24,34 @@
 #include "schema/mp.h"
 
 #define STORE_FORMAT_CRC32	1	/* record format byte: zlib crc32 */
-#define STORE_FORMAT		2	/* ... CRC-32C, written since */
+#define STORE_FORMAT_CRC32C	2	/* CRC-32C: rejects, v2 events */
+#define STORE_FORMAT_TIMED	3	/* CRC-32C, list time: v3 events */
 #define STORE_REC_HDR		5	/* crc32 + format */
+#define STORE_REC_TIME		8	/* format 3: list time, BE */
 #define STORE_KEY_MAX		200	/* type + NUL + id, msg_id */
 #define STORE_RETAIN_STEP	2048	/* events removed per transaction */
 #define STORE_HIST_LEN		18	/* history value: seq, time, country */
+
+/*
+ * The dedupe keys of events stored but not yet indexed (seq above
+ * indexed_seq): msg_id -> seq, hashed, and in seq order so that an index
+ * step drops what it indexed and a failed commit what it added.
+ */
+struct store_pend_id {
+	struct store_pend_id		*hnext;		/* hash chain */
+	TAILQ_ENTRY(store_pend_id)	 entry;		/* seq order */
+	uint64_t			 seq;
+	uint32_t			 hash;
+	uint16_t			 len;
+	char				 id[];
+};
+TAILQ_HEAD(store_pend_ids, store_pend_id);
+
+struct store_idset {
+	struct store_pend_id	**b;
+	size_t			 nb, n;		/* buckets (power of 2), keys */
+	struct store_pend_ids	 fifo;
+};
 
 struct store {
 	MDB_env		*env;
@@ -39,6 +63,8 @@ struct store {
 	/* Writer thread state. */
 	uint64_t	 last_seq;
 	uint64_t	 last_reject;
+	uint64_t	 indexed_seq;	/* history, timeidx, msgids hold to here */
+	struct store_idset pending;	/* msg_ids above indexed_seq */
 	bool		 full;
 	/* Loop thread: the read transaction, reset between uses. */
 	MDB_txn		*rtxn;
@@ -93,14 +119,14 @@ store_crc32(const uint8_t *p, size_t len)
 	return (uint32_t)crc;
 }
 
-/* Write a record header before payload[0..len) already in place at
- * rec + STORE_REC_HDR. */
+/* Write a record header of format fmt before payload[0..len) already in
+ * place at rec + STORE_REC_HDR. */
 static void
-store_seal(uint8_t *rec, size_t payload_len)
+store_seal(uint8_t *rec, uint8_t fmt, size_t payload_len)
 {
 	uint32_t crc;
 
-	rec[4] = STORE_FORMAT;
+	rec[4] = fmt;
 	crc = crc32c(0, rec + 4, payload_len + 1);
 	rec[0] = (uint8_t)crc;
 	rec[1] = (uint8_t)(crc >> 8);
@@ -108,24 +134,51 @@ store_seal(uint8_t *rec, size_t payload_len)
 	rec[3] = (uint8_t)(crc >> 24);
 }
 
+/*
+ * Verify a record; 0 and the payload (after the list time of format 3),
+ * or -1.  *t gets the list time when the format has one, else INT64_MIN.
+ */
+static int
+store_open_record_time(const MDB_val *v, const uint8_t **payload,
+    size_t *len, int64_t *t)
+{
+	const uint8_t *p = v->mv_data;
+	size_t hdr = STORE_REC_HDR;
+	uint32_t want;
+
+	if (v->mv_size < STORE_REC_HDR)
+		return -1;
+	switch (p[4]) {
+	case STORE_FORMAT_TIMED:
+		hdr += STORE_REC_TIME;
+		if (v->mv_size < hdr)
+			return -1;
+		/* FALLTHROUGH */
+	case STORE_FORMAT_CRC32C:
+	case STORE_FORMAT_CRC32:
+		break;
+	default:
+		return -1;
+	}
+	want = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+	if ((p[4] == STORE_FORMAT_CRC32 ? store_crc32(p + 4, v->mv_size - 4) :
+	    crc32c(0, p + 4, v->mv_size - 4)) != want)
+		return -1;
+	*t = hdr > STORE_REC_HDR ?
+	    (int64_t)store_get_be64(p + STORE_REC_HDR) : INT64_MIN;
+	*payload = p + hdr;
+	*len = v->mv_size - hdr;
+	return 0;
+}
+
 /* Verify a record; 0 and the payload, or -1. */
 static int
 store_open_record(const MDB_val *v, const uint8_t **payload, size_t *len)
 {
-	const uint8_t *p = v->mv_data;
-	uint32_t want;
+	int64_t t;
 
-	if (v->mv_size < STORE_REC_HDR ||
-	    (p[4] != STORE_FORMAT && p[4] != STORE_FORMAT_CRC32))
-		return -1;
-	want = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-	if ((p[4] == STORE_FORMAT ? crc32c(0, p + 4, v->mv_size - 4) :
-	    store_crc32(p + 4, v->mv_size - 4)) != want)
-		return -1;
-	*payload = p + STORE_REC_HDR;
-	*len = v->mv_size - STORE_REC_HDR;
-	return 0;
+	return store_open_record_time(v, payload, len, &t);
 }
 
 /* Build the entity key type "\0" id; returns its length. */
@@ -161,6 +214,98 @@ store_hist_value(uint8_t *v, uint64_t seq, int64_t t, const char *country)
 	store_put_be64(v, seq);
 	store_put_be64(v + 8, (uint64_t)t);
 	memcpy(v + 16, country, 2);
+}
+
+/* FNV-1a of a msg_id. */
+static uint32_t
+store_idset_hash(const char *id, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)id[i]) * 16777619u;
+	return h;
+}
+
+/* The pending seq of msg_id, or NULL. */
+static const struct store_pend_id *
+store_idset_find(const struct store_idset *set, const char *id, size_t len)
+{
+	uint32_t h;
+
+	if (set->n == 0)
+		return NULL;
+	h = store_idset_hash(id, len);
+	for (const struct store_pend_id *e = set->b[h & (set->nb - 1)];
+	    e != NULL; e = e->hnext)
+		if (e->hash == h && e->len == len && memcmp(e->id, id, len) == 0)
+			return e;
+	return NULL;
+}
+
+/* Add msg_id -> seq; seqs arrive in ascending order. */
+static void
+store_idset_add(struct store_idset *set, const char *id, size_t len,
+    uint64_t seq)
+{
+	struct store_pend_id *e;
+
+	if (set->n >= set->nb) {
+		size_t nb = set->nb ? set->nb * 2 : 1024;
+		struct store_pend_id **b = xcalloc(nb, sizeof *b);
+
+		TAILQ_FOREACH(e, &set->fifo, entry) {
+			e->hnext = b[e->hash & (nb - 1)];
+			b[e->hash & (nb - 1)] = e;
+		}
+		free(set->b);
+		set->b = b;
+		set->nb = nb;
+	}
+	e = xmalloc(sizeof *e + len);
+	e->seq = seq;
+	e->hash = store_idset_hash(id, len);
+	e->len = (uint16_t)len;
+	memcpy(e->id, id, len);
+	e->hnext = set->b[e->hash & (set->nb - 1)];
+	set->b[e->hash & (set->nb - 1)] = e;
+	TAILQ_INSERT_TAIL(&set->fifo, e, entry);
+	set->n++;
+}
+
+/* Unlink and free one key. */
+static void
+store_idset_del(struct store_idset *set, struct store_pend_id *e)
+{
+	struct store_pend_id **pp = &set->b[e->hash & (set->nb - 1)];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	TAILQ_REMOVE(&set->fifo, e, entry);
+	set->n--;
+	free(e);
+}
+
+/* Drop the keys of seqs <= upto (the index has them now). */
+static void
+store_idset_prune(struct store_idset *set, uint64_t upto)
+{
+	struct store_pend_id *e;
+
+	while ((e = TAILQ_FIRST(&set->fifo)) != NULL && e->seq <= upto)
+		store_idset_del(set, e);
+}
+
+/* Drop the keys of seqs > after (their commit failed). */
+static void
+store_idset_undo(struct store_idset *set, uint64_t after)
+{
+	struct store_pend_id *e;
+
+	while ((e = TAILQ_LAST(&set->fifo, store_pend_ids)) != NULL &&
+	    e->seq > after)
+		store_idset_del(set, e);
 }
 
 /* Format an LMDB error for a cause string. */
@@ -201,6 +346,40 @@ store_meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v)
 
 	store_put_be64(buf, v);
 	return mdb_put(txn, dbi, &k, &d, 0);
+}
+
+/* The msg_ids of the events not yet indexed, into s->pending. */
+static int
+store_load_pending(struct store *s, MDB_txn *txn)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, d;
+	MDB_cursor *cur;
+	int rc;
+
+	if (s->indexed_seq >= s->last_seq)
+		return 0;
+	if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0)
+		return rc;
+	store_put_be64(kb, s->indexed_seq + 1);
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		const uint8_t *body, *ev;
+		const char *msg_id;
+		size_t blen, evlen, len;
+
+		if (k.mv_size == 8 && store_open_record(&d, &body, &blen) == 0 &&
+		    store_body_field(body, blen, "event", &ev, &evlen) == 0 &&
+		    store_body_str(ev, evlen, "msg_id", &msg_id, &len) == 0 &&
+		    len > 0 && len <= SCHEMA_MSGID_MAX)
+			store_idset_add(&s->pending, msg_id, len,
+			    store_get_be64(k.mv_data));
+	}
+	mdb_cursor_close(cur);
+	log_info("store: %" PRIu64 " events are not indexed yet (get and "
+	    "list wait for them); indexing them in the background",
+	    s->last_seq - s->indexed_seq);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* Open every named database and check the version, in one transaction. */
@@ -251,12 +430,12 @@ store_init_dbs(struct store *s, char **cause)
 		*cause = store_cause(s, "cannot read its version", rc);
 		return -1;
 	}
-	if (version != STORE_VERSION) {
+	if (version != STORE_VERSION && version != STORE_VERSION_INDEXED) {
 		mdb_txn_abort(txn);
 		xasprintf(cause, "store %s has format version %" PRIu64
-		    ", this wartad reads version %d only; run a wartad that "
-		    "matches it, or move the store aside", s->dir, version,
-		    STORE_VERSION);
+		    ", this wartad reads versions %d and %d only; run a "
+		    "wartad that matches it, or move the store aside", s->dir,
+		    version, STORE_VERSION_INDEXED, STORE_VERSION);
 		return -1;
 	}
 
@@ -269,6 +448,22 @@ store_init_dbs(struct store *s, char **cause)
 		mdb_cursor_close(cur);
 	}
 	store_meta_get(txn, s->meta, "last_reject", &s->last_reject);
+
+	/* Version 2 indexed every event in its own commit; version 3 says
+	   how far the indexes go.  A version 2 store is upgraded here. */
+	if (version == STORE_VERSION_INDEXED ||
+	    store_meta_get(txn, s->meta, "indexed_seq", &s->indexed_seq) ==
+	    MDB_NOTFOUND || s->indexed_seq > s->last_seq)
+		s->indexed_seq = s->last_seq;
+	if ((version != STORE_VERSION &&
+	    (rc = store_meta_put(txn, s->meta, "version", STORE_VERSION))) ||
+	    (rc = store_meta_put(txn, s->meta, "indexed_seq",
+	    s->indexed_seq)) || (rc = store_load_pending(s, txn)) != 0) {
+		mdb_txn_abort(txn);
+		*cause = store_cause(s, "cannot read events not yet indexed",
+		    rc);
+		return -1;
+	}
 
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		*cause = store_cause(s, "cannot commit", rc);
@@ -341,6 +536,7 @@ store_open(struct store **sp, const struct store_opts *opts, char **cause)
 	s->opts = *opts;
 	s->opts.dir = s->dir;
 	s->map_size = opts->map_size;
+	TAILQ_INIT(&s->pending.fifo);
 	pthread_rwlock_init(&s->resize_lock, NULL);
 
 	if (!opts->sync)
@@ -386,6 +582,8 @@ store_open(struct store **sp, const struct store_opts *opts, char **cause)
 fail:
 	if (s->env)
 		mdb_env_close(s->env);
+	store_idset_undo(&s->pending, 0);
+	free(s->pending.b);
 	pthread_rwlock_destroy(&s->resize_lock);
 	free(s->dir);
 	free(s);
@@ -403,10 +601,19 @@ store_close(struct store **sp)
 	if (s->rtxn)
 		mdb_txn_abort(s->rtxn);
 	mdb_env_close(s->env);
+	store_idset_undo(&s->pending, 0);
+	free(s->pending.b);
 	pthread_rwlock_destroy(&s->resize_lock);
 	free(s->dir);
 	free(s);
 	*sp = NULL;
+}
+
+/* The seq the indexes go to. */
+uint64_t
+store_indexed_seq(const struct store *s)
+{
+	return s->indexed_seq;
 }
 
 /* The last seq given. */
@@ -579,10 +786,18 @@ store_remove_event(struct store *s, MDB_txn *txn, MDB_cursor *cur,
 	return mdb_cursor_del(cur, 0);
 }
 
-/* Remove the oldest events beyond max_events or max_age, a bounded step. */
+struct store_wcur;
+static int	store_index_step(struct store *, MDB_txn *,
+		    struct store_wcur *, uint64_t);
+
+/*
+ * Remove the oldest events beyond max_events or max_age, a bounded step.
+ * Removing an event removes its index entries, so one not yet indexed is
+ * indexed first.
+ */
 static int
-store_retain(struct store *s, MDB_txn *txn, int64_t now_ms,
-    struct store_result *res)
+store_retain(struct store *s, MDB_txn *txn, struct store_wcur *wc,
+    int64_t now_ms, struct store_result *res)
 {
 	MDB_cursor *cur;
 	MDB_val k, d;
@@ -618,6 +833,13 @@ store_retain(struct store *s, MDB_txn *txn, int64_t now_ms,
 		}
 		if (!(s->opts.max_events && count > s->opts.max_events) && !old)
 			break;
+		if (k.mv_size == 8 &&
+		    store_get_be64(k.mv_data) > s->indexed_seq) {
+			if ((rc = store_index_step(s, txn, wc,
+			    STORE_RETAIN_STEP)) != 0)
+				break;
+			continue;	/* the cursor again, from the first */
+		}
 		if ((rc = store_remove_event(s, txn, cur, &k, &d)) != 0) {
 			mdb_cursor_close(cur);
 			return rc;
@@ -689,17 +911,24 @@ store_wcur_close(struct store_wcur *wc)
 		}
 }
 
-/* Store one event: dedupe, append, index. */
+/*
+ * Store one event: dedupe, append.  The indexes (history, timeidx,
+ * msgids) are left to store_index_step(), in this transaction or a later
+ * one; until then its msg_id is in s->pending, so a duplicate is caught
+ * all the same.
+ */
 static int
 store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
     msgpack_sbuffer *out)
 {
-	uint8_t key[STORE_KEY_MAX + 20], seqbuf[8], hist[STORE_HIST_LEN];
+	uint8_t seqbuf[8], *rec;
 	MDB_val k, d;
 	int rc;
 
 	it->duplicate = false;
 	if (it->msg_id != NULL) {
+		const struct store_pend_id *pe;
+
 		k.mv_size = it->msg_id_len;
 		k.mv_data = (void *)it->msg_id;
 		rc = mdb_cursor_get(wc->msgids, &k, &d, MDB_SET);
@@ -710,6 +939,12 @@ store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
 		}
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
+		pe = store_idset_find(&s->pending, it->msg_id, it->msg_id_len);
+		if (pe != NULL) {
+			it->duplicate = true;
+			it->seq = pe->seq;
+			return 0;
+		}
 	}
 
 	it->seq = s->last_seq + 1;
@@ -719,19 +954,66 @@ store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
 	/* The log: append-only, the record written in place. */
 	k.mv_size = 8;
 	k.mv_data = seqbuf;
-	d.mv_size = STORE_REC_HDR + it->body_len;
+	d.mv_size = STORE_REC_HDR + STORE_REC_TIME + it->body_len;
 	if ((rc = mdb_cursor_put(wc->events, &k, &d,
 	    MDB_RESERVE | MDB_APPEND)) != 0)
 		return rc;
-	memcpy((uint8_t *)d.mv_data + STORE_REC_HDR,
+	rec = d.mv_data;
+	store_put_be64(rec + STORE_REC_HDR, (uint64_t)it->sort_time);
+	memcpy(rec + STORE_REC_HDR + STORE_REC_TIME,
 	    out->data + it->body_off, it->body_len);
-	store_seal(d.mv_data, it->body_len);
+	store_seal(rec, STORE_FORMAT_TIMED, STORE_REC_TIME + it->body_len);
 
-	/* History of (type, id); its last value is the latest state, whose
-	   time index entry this event replaces.  MDB_SET, not MDB_SET_KEY:
-	   k must keep pointing at key. */
-	k.mv_size = store_entity_key(key, it->type, it->id, it->id_len);
+	if (it->msg_id != NULL)
+		store_idset_add(&s->pending, it->msg_id, it->msg_id_len,
+		    it->seq);
+	s->last_seq = it->seq;
+	return 0;
+}
+
+/*
+ * Index one stored event: its entity's history (whose last value is the
+ * latest state, and whose time index entry this event replaces), the
+ * time index and the msg_id.  What to index comes from the record: the
+ * list time in its header, type from the topic, id, country and
+ * msg_id from the event.  A record that does not give them is counted
+ * corrupt and left out of the indexes (get and list cannot find it;
+ * replay still reports it).
+ */
+static int
+store_index_event(struct store *s, struct store_wcur *wc, uint64_t seq,
+    const MDB_val *rec)
+{
+	uint8_t key[STORE_KEY_MAX + 20], hist[STORE_HIST_LEN], seqbuf[8];
+	const uint8_t *body, *ev;
+	size_t blen, evlen, tlen, tl, id_len, msg_len;
+	const char *topic, *id, *msg_id, *dot, *country;
+	size_t clen;
+	char type[32];
+	int64_t t;
+	MDB_val k, d;
+	int rc;
+
+	if (store_open_record_time(rec, &body, &blen, &t) == -1 ||
+	    t == INT64_MIN ||
+	    store_body_str(body, blen, "topic", &topic, &tlen) == -1 ||
+	    store_body_field(body, blen, "event", &ev, &evlen) == -1 ||
+	    store_body_str(ev, evlen, "id", &id, &id_len) == -1 ||
+	    store_body_str(ev, evlen, "country", &country, &clen) == -1 ||
+	    clen != 2 || (dot = memchr(topic, '.', tlen)) == NULL ||
+	    (tl = (size_t)(dot - topic)) >= sizeof type ||
+	    id_len > SCHEMA_ID_MAX) {
+		s->corrupt++;
+		log_error("store: event %" PRIu64 " is corrupt (checksum or "
+		    "format) and is left out of the indexes", seq);
+		return 0;
+	}
+	memcpy(type, topic, tl);
+	type[tl] = '\0';
+
+	k.mv_size = store_entity_key(key, type, id, id_len);
 	k.mv_data = key;
+	/* MDB_SET, not MDB_SET_KEY: k must keep pointing at key. */
 	rc = mdb_cursor_get(wc->history, &k, &d, MDB_SET);
 	if (rc == 0) {
 		MDB_val lk;
@@ -741,7 +1023,7 @@ store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
 			uint8_t tkey[STORE_KEY_MAX + 20];
 			MDB_val tk, td;
 
-			tk.mv_size = store_time_idx_key(tkey, it->type,
+			tk.mv_size = store_time_idx_key(tkey, type,
 			    (int64_t)store_get_be64((uint8_t *)d.mv_data + 8),
 			    store_get_be64(d.mv_data));
 			tk.mv_data = tkey;
@@ -752,29 +1034,66 @@ store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	store_hist_value(hist, it->seq, it->sort_time, it->country);
+	store_hist_value(hist, seq, t, country);
 	d.mv_size = sizeof hist;
 	d.mv_data = hist;
 	if ((rc = mdb_cursor_put(wc->history, &k, &d, 0)) != 0)
 		return rc;
 
-	k.mv_size = store_time_idx_key(key, it->type, it->sort_time, it->seq);
+	k.mv_size = store_time_idx_key(key, type, t, seq);
 	k.mv_data = key;
 	d.mv_size = 2;
-	d.mv_data = it->country;
+	d.mv_data = (void *)country;
 	if ((rc = mdb_cursor_put(wc->timeidx, &k, &d, 0)) != 0)
 		return rc;
 
-	if (it->msg_id != NULL) {
-		k.mv_size = it->msg_id_len;
-		k.mv_data = (void *)it->msg_id;
+	if (store_body_str(ev, evlen, "msg_id", &msg_id, &msg_len) == 0 &&
+	    msg_len > 0 && msg_len <= SCHEMA_MSGID_MAX) {
+		store_put_be64(seqbuf, seq);
+		k.mv_size = msg_len;
+		k.mv_data = (void *)msg_id;
 		d.mv_size = 8;
 		d.mv_data = seqbuf;
 		if ((rc = mdb_cursor_put(wc->msgids, &k, &d, 0)) != 0)
 			return rc;
 	}
-	s->last_seq = it->seq;
 	return 0;
+}
+
+/*
+ * Index up to n stored events past indexed_seq (UINT64_MAX: all), in
+ * seq order, and record how far the indexes go.  Many events indexed in
+ * one transaction share the B-tree pages they change, so a page is
+ * written once for them all; indexed one commit at a time, the same
+ * pages would be written (and synced) again by every commit.
+ */
+static int
+store_index_step(struct store *s, MDB_txn *txn, struct store_wcur *wc,
+    uint64_t n)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, d;
+	uint64_t upto;
+	int rc;
+
+	if (n == 0 || s->indexed_seq >= s->last_seq)
+		return 0;
+	upto = n >= s->last_seq - s->indexed_seq ? s->last_seq :
+	    s->indexed_seq + n;
+	store_put_be64(kb, s->indexed_seq + 1);
+	for (rc = mdb_cursor_get(wc->events, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(wc->events, &k, &d, MDB_NEXT)) {
+		uint64_t seq;
+
+		if (k.mv_size != 8 || (seq = store_get_be64(k.mv_data)) > upto)
+			break;
+		if ((rc = store_index_event(s, wc, seq, &d)) != 0)
+			return rc;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	s->indexed_seq = upto;
+	return store_meta_put(txn, s->meta, "indexed_seq", upto);
 }
 
 /* Keep one reject, trimming the oldest beyond max_rejects. */
@@ -818,7 +1137,7 @@ store_put_reject(struct store *s, MDB_txn *txn, const struct store_reject *rj,
 	    MDB_RESERVE | MDB_APPEND)) != 0)
 		return rc;
 	memcpy((uint8_t *)d.mv_data + STORE_REC_HDR, tmp->data, tmp->size);
-	store_seal(d.mv_data, tmp->size);
+	store_seal(d.mv_data, STORE_FORMAT_CRC32C, tmp->size);
 	s->last_reject = n;
 
 	if (n > s->opts.max_rejects) {
@@ -880,13 +1199,15 @@ store_put_cursors(struct store *s, MDB_txn *txn,
 static int
 store_write_txn(struct store *s, struct store_item *items, size_t nitems,
     const struct store_reject *rejects, size_t nrejects,
-    const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
-    msgpack_sbuffer *out, struct store_result *res, const char **what)
+    const struct store_cursor *cursors, size_t ncursors, uint64_t index_n,
+    int64_t now_ms, msgpack_sbuffer *out, struct store_result *res,
+    const char **what)
 {
 	MDB_txn *txn;
 	struct store_wcur wc;
 	msgpack_sbuffer tmp;
 	uint64_t last_seq = s->last_seq, last_reject = s->last_reject;
+	uint64_t indexed_seq = s->indexed_seq;
 	size_t out_size = out->size;
 	int rc;
 
@@ -901,6 +1222,12 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	for (size_t i = 0; i < nitems; i++)
 		if ((rc = store_put_item(s, &wc, &items[i], out)) != 0)
 			goto abort;
+	*what = "cannot index events";
+	if ((rc = store_index_step(s, txn, &wc, index_n)) != 0)
+		goto abort;
+	*what = "cannot remove old events";
+	if ((rc = store_retain(s, txn, &wc, now_ms, res)) != 0)
+		goto abort;
 	store_wcur_close(&wc);
 	*what = "cannot store a reject";
 	for (size_t i = 0; i < nrejects; i++)
@@ -908,9 +1235,6 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 			goto abort;
 	*what = "cannot save webhook cursors";
 	if ((rc = store_put_cursors(s, txn, cursors, ncursors)) != 0)
-		goto abort;
-	*what = "cannot remove old events";
-	if ((rc = store_retain(s, txn, now_ms, res)) != 0)
 		goto abort;
 	/* The log's last key is the last seq while the log holds it, and
 	   readers take the larger of the two; meta must hold it only when
@@ -927,6 +1251,7 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	*what = "cannot commit";
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto undo;
+	store_idset_prune(&s->pending, s->indexed_seq);
 	return 0;
 
 abort:
@@ -934,8 +1259,10 @@ abort:
 	msgpack_sbuffer_destroy(&tmp);
 	mdb_txn_abort(txn);
 undo:
+	store_idset_undo(&s->pending, last_seq);
 	s->last_seq = last_seq;
 	s->last_reject = last_reject;
+	s->indexed_seq = indexed_seq;
 	out->size = out_size;
 	return rc;
 }
@@ -961,8 +1288,9 @@ store_disk_full(const struct store *s, int rc)
 int
 store_write(struct store *s, struct store_item *items, size_t nitems,
     const struct store_reject *rejects, size_t nrejects,
-    const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
-    msgpack_sbuffer *out, struct store_result *res, char **cause)
+    const struct store_cursor *cursors, size_t ncursors, uint64_t index_n,
+    int64_t now_ms, msgpack_sbuffer *out, struct store_result *res,
+    char **cause)
 {
 	const char *what;
 	int rc;
@@ -970,11 +1298,12 @@ store_write(struct store *s, struct store_item *items, size_t nitems,
 	memset(res, 0, sizeof *res);
 	for (;;) {
 		rc = store_write_txn(s, items, nitems, rejects, nrejects,
-		    cursors, ncursors, now_ms, out, res, &what);
+		    cursors, ncursors, index_n, now_ms, out, res, &what);
 		if (rc != MDB_MAP_FULL || !store_grow(s))
 			break;
 	}
 	res->last_seq = s->last_seq;
+	res->indexed_seq = s->indexed_seq;
 	__atomic_store_n(&s->full, rc == MDB_MAP_FULL || store_disk_full(s, rc),
 	    __ATOMIC_RELAXED);
 	if (rc == 0)
@@ -1076,6 +1405,76 @@ store_rd_range(struct store *s, uint64_t *first, uint64_t *last,
 	mdb_cursor_close(cur);
 }
 
+/* Events past the indexes in the read transaction's view (0: none). */
+uint64_t
+store_rd_lag(struct store *s)
+{
+	MDB_cursor *cur;
+	MDB_val k, d;
+	uint64_t indexed, last = 0;
+
+	if (store_meta_get(s->rtxn, s->meta, "indexed_seq", &indexed) != 0 ||
+	    mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
+		return 0;
+	if (mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 && k.mv_size == 8)
+		last = store_get_be64(k.mv_data);
+	mdb_cursor_close(cur);
+	return last > indexed ? last - indexed : 0;
+}
+
+/*
+ * The seqs of (type, id) among the events the indexes do not have yet,
+ * ascending: the newest cap of them into seqs; returns how many there
+ * are in all.  A scan of the log's tail, for when the indexes could not
+ * be brought up to date (a full disk): slow, but get stays right.
+ */
+static size_t
+store_rd_tail(struct store *s, const char *type, const char *id,
+    size_t id_len, uint64_t *seqs, size_t cap)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, d;
+	MDB_cursor *cur;
+	uint64_t indexed;
+	size_t n = 0, tl = strlen(type);
+	int rc;
+
+	if (store_meta_get(s->rtxn, s->meta, "indexed_seq", &indexed) != 0 ||
+	    mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
+		return 0;
+	store_put_be64(kb, indexed + 1);
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		const uint8_t *body, *ev;
+		const char *topic, *eid;
+		size_t blen, evlen, tlen, elen;
+
+		if (k.mv_size != 8 || store_open_record(&d, &body, &blen) ||
+		    store_body_str(body, blen, "topic", &topic, &tlen) ||
+		    tlen <= tl || topic[tl] != '.' ||
+		    memcmp(topic, type, tl) != 0 ||
+		    store_body_field(body, blen, "event", &ev, &evlen) ||
+		    store_body_str(ev, evlen, "id", &eid, &elen) ||
+		    elen != id_len || memcmp(eid, id, id_len) != 0)
+			continue;
+		if (cap > 0)
+			seqs[n % cap] = store_get_be64(k.mv_data);
+		n++;
+	}
+	mdb_cursor_close(cur);
+	/* The ring's oldest first. */
+	if (n > cap && cap > 0) {
+		size_t first = n % cap;
+		uint64_t *tmp = xreallocarray(NULL, cap, sizeof *tmp);
+
+		for (size_t i = 0; i < cap; i++)
+			tmp[i] = seqs[(first + i) % cap];
+		memcpy(seqs, tmp, cap * sizeof *tmp);
+		free(tmp);
+	}
+	return n;
+}
+
 /* The latest seq of an entity: the last of its history. */
 int
 store_rd_latest(struct store *s, const char *type, const char *id,
@@ -1096,6 +1495,9 @@ store_rd_latest(struct store *s, const char *type, const char *id,
 	if (rc == 0)
 		rc = mdb_cursor_get(cur, &lk, &d, MDB_LAST_DUP);
 	mdb_cursor_close(cur);
+	if (store_rd_lag(s) > 0 &&
+	    store_rd_tail(s, type, id, id_len, seq, 1) > 0)
+		return STORE_OK;
 	if (rc == MDB_NOTFOUND)
 		return STORE_NOTFOUND;
 	if (rc != 0)
@@ -1114,44 +1516,60 @@ store_rd_history(struct store *s, const char *type, const char *id,
 	uint8_t key[STORE_KEY_MAX + 20];
 	MDB_cursor *cur;
 	MDB_val k, d;
-	size_t n;
-	int rc;
+	uint64_t *tail = NULL;
+	size_t n = 0, ntail = 0, shown;
+	int rc, status = STORE_OK;
 
 	*truncated = false;
 	if (id_len > SCHEMA_ID_MAX)
 		return STORE_NOTFOUND;
+	if (store_rd_lag(s) > 0 && max > 0) {
+		tail = xreallocarray(NULL, max, sizeof *tail);
+		ntail = store_rd_tail(s, type, id, id_len, tail, max);
+	}
+	shown = ntail < max ? ntail : max;
 	k.mv_size = store_entity_key(key, type, id, id_len);
 	k.mv_data = key;
-	if (mdb_cursor_open(s->rtxn, s->history, &cur) != 0)
+	if (mdb_cursor_open(s->rtxn, s->history, &cur) != 0) {
+		free(tail);
 		return STORE_ERR;
-	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
-	if (rc != 0) {
-		mdb_cursor_close(cur);
-		return rc == MDB_NOTFOUND ? STORE_NOTFOUND : STORE_ERR;
 	}
-	{
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
+	if (rc == 0) {
 		size_t count;
 
 		mdb_cursor_count(cur, &count);
 		n = (size_t)count;
-	}
-	if (n > max) {
-		/* Keep the newest max: skip ahead. */
+	} else if (rc != MDB_NOTFOUND)
+		status = STORE_ERR;
+	else if (ntail == 0)
+		status = STORE_NOTFOUND;
+	if (n + ntail > max)
 		*truncated = true;
-		for (size_t skip = n - max; skip > 0; skip--)
-			if (mdb_cursor_get(cur, &k, &d, MDB_NEXT_DUP) != 0)
+	if (rc == 0 && n + shown > max) {
+		/* Keep the newest max: skip ahead. */
+		for (size_t skip = n + shown - max; skip > 0; skip--)
+			if ((rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT_DUP)) != 0)
 				break;
+		if (n + shown - max >= n)
+			rc = MDB_NOTFOUND;	/* the tail fills it */
 	}
-	do {
+	for (; rc == 0 && status == STORE_OK;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT_DUP)) {
 		if (d.mv_size != STORE_HIST_LEN) {
-			mdb_cursor_close(cur);
-			return STORE_CORRUPT;
+			status = STORE_CORRUPT;
+			break;
 		}
 		if (cb(arg, store_get_be64(d.mv_data)) != 0)
+			goto out;
+	}
+	for (size_t i = 0; status == STORE_OK && i < shown; i++)
+		if (cb(arg, tail[i]) != 0)
 			break;
-	} while (mdb_cursor_get(cur, &k, &d, MDB_NEXT_DUP) == 0);
+out:
 	mdb_cursor_close(cur);
-	return STORE_OK;
+	free(tail);
+	return status;
 }
 
 /* The latest events of a type's entities within a time window. */

@@ -7,14 +7,24 @@
  *   timeidx  type "\0" time (flipped BE) seq (BE) -> country: for `list`
  *   msgids   msg_id -> seq: the dedupe index
  *   rejects  n (u64 BE) -> record: the rejects item map
- *   meta     "version", "last_seq", "last_reject" -> u64 BE
+ *   meta     "version", "last_seq", "last_reject", "indexed_seq" -> u64 BE
  *   cursors  webhook name -> u64 BE: the last seq it was given
  *
  * A record is [checksum LE][format byte][payload]; the checksum covers
  * the format byte and the payload and is verified on every read, since
- * LMDB does not checksum values.  Format 2 (written) is CRC-32C, format 1
- * (still read) zlib's CRC-32.  A mismatch is logged and reported, never
- * served.
+ * LMDB does not checksum values.  Format 3 (events) is CRC-32C with the
+ * event's list time (8 bytes BE) before the body, format 2 (rejects, and
+ * events of version 2 stores) CRC-32C, format 1 (still read) zlib's
+ * CRC-32.  A mismatch is logged and reported, never served.
+ *
+ * The indexes lag the log.  A durable commit appends events to `events`
+ * (and checks msg_ids against `msgids` and the msg_ids not yet indexed,
+ * held in memory); history, timeidx and msgids are brought up to date by
+ * index steps, many events to a transaction, up to meta "indexed_seq".
+ * The caller of store_write() says how many to index (batch.c decides:
+ * in bulk when the writer is idle or the lag is long, all of it before a
+ * read that needs them).  After a crash the lag is read back from the
+ * log: the events are durable, the indexes are derived from them.
  *
  * Threads: store_write() runs on the writer thread only; the read
  * functions run on the loop thread only, between store_rd_begin() and
@@ -32,7 +42,8 @@
 
 #include "schema/schema.h"
 
-#define STORE_VERSION	2	/* 2: no "latest" database, history holds it */
+#define STORE_VERSION	3	/* 3: the indexes lag the log (indexed_seq) */
+#define STORE_VERSION_INDEXED 2	/* read and upgraded: indexed to last_seq */
 
 struct store;
 
@@ -90,6 +101,7 @@ struct store_cursor {
 /* What a write left for the loop thread to see. */
 struct store_result {
 	uint64_t	 last_seq;
+	uint64_t	 indexed_seq;
 	bool		 more_retention;	/* call again soon */
 	uint64_t	 removed;		/* events removed by retention */
 };
@@ -114,17 +126,23 @@ void store_close(struct store **sp);
 /* The last seq given (0 for an empty store). */
 uint64_t store_last_seq(const struct store *s);
 
+/* The seq history, timeidx and msgids are up to date to (writer thread,
+ * or before it starts). */
+uint64_t store_indexed_seq(const struct store *s);
+
 /*
  * Writer thread: store items, rejects and webhook cursors in one
- * transaction, with fsync unless sync is off, and take a bounded step of
- * retention.  Bodies are appended to out.  Returns 0, or -1 with *cause
- * set when nothing of the batch was stored (map full, disk full, I/O
- * error).
+ * transaction, with fsync unless sync is off, index up to index_n events
+ * not yet indexed (UINT64_MAX: all, these items too), and take a bounded
+ * step of retention.  Bodies are appended to out.  Returns 0, or -1 with
+ * *cause set when nothing of the batch was stored (map full, disk full,
+ * I/O error).
  */
 int store_write(struct store *s, struct store_item *items, size_t nitems,
     const struct store_reject *rejects, size_t nrejects,
-    const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
-    msgpack_sbuffer *out, struct store_result *res, char **cause);
+    const struct store_cursor *cursors, size_t ncursors, uint64_t index_n,
+    int64_t now_ms, msgpack_sbuffer *out, struct store_result *res,
+    char **cause);
 
 /* Loop thread, in a read transaction: the saved cursor of a webhook;
  * STORE_NOTFOUND when it has none yet. */
@@ -142,7 +160,12 @@ int store_rd_event(struct store *s, uint64_t seq, const uint8_t **body,
 void store_rd_range(struct store *s, uint64_t *first, uint64_t *last,
     uint64_t *count);
 
-/* The latest seq of (type, id). */
+/* How many stored events the indexes do not have yet, as this read
+ * transaction sees it (0 once an index step has caught up). */
+uint64_t store_rd_lag(struct store *s);
+
+/* The latest seq of (type, id); with the indexes behind, the log's tail
+ * is searched too. */
 int store_rd_latest(struct store *s, const char *type, const char *id,
     size_t id_len, uint64_t *seq);
 

@@ -32,6 +32,7 @@ struct fx {
 	char		 ids[64][32];	/* the items' id and msg_id */
 	char		 msgids[64][32];
 	size_t		 n;
+	uint64_t	 index_n;	/* what commit() asks to index */
 };
 
 /* A fresh store in a temp dir. */
@@ -47,6 +48,7 @@ setup(void **state)
 	fx->opts.map_size = 16u << 20;
 	fx->opts.sync = false;
 	fx->opts.max_rejects = 10000;
+	fx->index_n = UINT64_MAX;
 	msgpack_sbuffer_init(&fx->out);
 	if (store_open(&fx->s, &fx->opts, &cause) != 0)
 		fail_msg("store_open: %s", cause);
@@ -140,8 +142,8 @@ commit(struct fx *fx, char **cause)
 	int rc;
 
 	fx->out.size = 0;
-	rc = store_write(fx->s, fx->items, fx->n, NULL, 0, NULL, 0, 2000,
-	    &fx->out, &res, cause);
+	rc = store_write(fx->s, fx->items, fx->n, NULL, 0, NULL, 0,
+	    fx->index_n, 2000, &fx->out, &res, cause);
 	fx->n = 0;
 	return rc;
 }
@@ -341,8 +343,11 @@ rewrite_format1(struct fx *fx, uint64_t seq, uint32_t bad)
 	raw_open(fx, "events", &env, &txn, &dbi);
 	assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
 	assert_true(d.mv_size <= sizeof rec);
-	memcpy(rec, d.mv_data, d.mv_size);
-	assert_int_equal(rec[4], 2);	/* written as CRC-32C */
+	/* Written as format 3: CRC-32C, 8 bytes of list time, the body. */
+	assert_true(d.mv_size > 13);
+	assert_int_equal(((const uint8_t *)d.mv_data)[4], 3);
+	memcpy(rec + 5, (const uint8_t *)d.mv_data + 13, d.mv_size - 13);
+	d.mv_size -= 8;
 	rec[4] = 1;
 	crc = (uint32_t)crc32(0L, rec + 4, (uInt)(d.mv_size - 4)) + bad;
 	for (int i = 0; i < 4; i++)
@@ -490,8 +495,8 @@ test_rejects_trim(void **state)
 		    .detail = "id: missing", .size = 8, .body = (const uint8_t *)"\x80",
 		    .body_len = 1 };
 	}
-	assert_int_equal(store_write(fx->s, NULL, 0, rj, 5, NULL, 0, 1,
-	    &fx->out, &res, &cause), 0);
+	assert_int_equal(store_write(fx->s, NULL, 0, rj, 5, NULL, 0,
+	    UINT64_MAX, 1, &fx->out, &res, &cause), 0);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
 	assert_int_equal(store_rd_rejects(fx->s, 1, count_cb, keys), STORE_OK);
 	store_rd_end(fx->s);
@@ -501,8 +506,8 @@ test_rejects_trim(void **state)
 
 	/* Numbering survives a reopen. */
 	reopen(fx);
-	assert_int_equal(store_write(fx->s, NULL, 0, rj, 1, NULL, 0, 1,
-	    &fx->out, &res, &cause), 0);
+	assert_int_equal(store_write(fx->s, NULL, 0, rj, 1, NULL, 0,
+	    UINT64_MAX, 1, &fx->out, &res, &cause), 0);
 	memset(keys, 0, sizeof keys);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
 	store_rd_rejects(fx->s, 6, count_cb, keys);
@@ -664,11 +669,11 @@ test_cursors(void **state)
 
 	add(fx, "c1", NULL, 1, "CH", 1);
 	assert_int_equal(store_write(fx->s, fx->items, fx->n, NULL, 0, cur, 2,
-	    1, &fx->out, &res, &cause), 0);
+	    UINT64_MAX, 1, &fx->out, &res, &cause), 0);
 	fx->n = 0;
 	cur[0].seq = 9;
-	assert_int_equal(store_write(fx->s, NULL, 0, NULL, 0, cur, 1, 1,
-	    &fx->out, &res, &cause), 0);
+	assert_int_equal(store_write(fx->s, NULL, 0, NULL, 0, cur, 1,
+	    UINT64_MAX, 1, &fx->out, &res, &cause), 0);
 	reopen(fx);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
 	assert_int_equal(store_rd_cursor(fx->s, "hook-a", &seq), STORE_OK);
@@ -744,6 +749,302 @@ test_retention_empties_log_keeps_seq(void **state)
 	store_rd_end(fx->s);
 }
 
+/* An index step alone: no items, index n (store_write with nothing else). */
+static void
+index_step(struct fx *fx, uint64_t n)
+{
+	struct store_result res;
+	char *cause = NULL;
+
+	if (store_write(fx->s, NULL, 0, NULL, 0, NULL, 0, n, 2000, &fx->out,
+	    &res, &cause) != 0)
+		fail_msg("store_write: %s", cause);
+	assert_int_equal(res.indexed_seq, store_indexed_seq(fx->s));
+}
+
+/* Whether get would find (meeting, id) at seq. */
+static void
+assert_latest(struct fx *fx, const char *id, int want, uint64_t want_seq)
+{
+	uint64_t seq = 0;
+	char *cause = NULL;
+
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	assert_int_equal(store_rd_latest(fx->s, "meeting", id, strlen(id),
+	    &seq), want);
+	if (want == STORE_OK)
+		assert_int_equal(seq, want_seq);
+	store_rd_end(fx->s);
+}
+
+/* The log's tail past the indexes, as a read transaction sees it. */
+static uint64_t
+rd_lag(struct fx *fx)
+{
+	uint64_t lag;
+	char *cause = NULL;
+
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	lag = store_rd_lag(fx->s);
+	store_rd_end(fx->s);
+	return lag;
+}
+
+/* An entity's history as get sees it, into seqs[1..], seqs[0] the count. */
+static int
+seqs_cb(void *arg, uint64_t seq)
+{
+	uint64_t *seqs = arg;
+
+	seqs[++seqs[0]] = seq;
+	return 0;
+}
+
+static void
+history_of(struct fx *fx, const char *id, size_t max, uint64_t *seqs,
+    bool *truncated)
+{
+	char *cause = NULL;
+
+	memset(seqs, 0, 8 * sizeof *seqs);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	assert_int_equal(store_rd_history(fx->s, "meeting", id, strlen(id),
+	    max, seqs_cb, seqs, truncated), STORE_OK);
+	store_rd_end(fx->s);
+}
+
+/* Committed without indexing, events are in the log but not in the
+ * indexes; index steps bring them in, in seq order, n at a time.  At any
+ * lag get's lookups (latest, history) are right: the log's tail is
+ * searched for what the indexes lack. */
+static void
+test_index_lags_log(void **state)
+{
+	struct fx *fx = *state;
+	const uint8_t *body;
+	size_t len;
+	uint64_t h[8];
+	bool tr;
+	char *cause = NULL;
+
+	fx->index_n = 0;
+	add(fx, "m1", NULL, 10, "CH", 10);
+	add(fx, "m2", NULL, 20, "FR", 10);
+	add(fx, "m1", NULL, 30, "CH", 10);
+	commit_ok(fx);
+	assert_int_equal(store_last_seq(fx->s), 3);
+	assert_int_equal(store_indexed_seq(fx->s), 0);
+	assert_int_equal(rd_lag(fx), 3);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	assert_int_equal(store_rd_event(fx->s, 3, &body, &len), STORE_OK);
+	assert_int_equal(body_seq(body, len), 3);
+	store_rd_end(fx->s);
+	assert_latest(fx, "m1", STORE_OK, 3);
+	assert_latest(fx, "m3", STORE_NOTFOUND, 0);
+	history_of(fx, "m1", 10, h, &tr);
+	assert_int_equal(h[0], 2);
+	assert_int_equal(h[1], 1);
+	assert_int_equal(h[2], 3);
+	assert_false(tr);
+
+	index_step(fx, 1);
+	assert_int_equal(store_indexed_seq(fx->s), 1);
+	assert_int_equal(rd_lag(fx), 2);
+	assert_latest(fx, "m1", STORE_OK, 3);
+	assert_latest(fx, "m2", STORE_OK, 2);
+	/* One from the index, one from the tail; the newest 1 only. */
+	history_of(fx, "m1", 10, h, &tr);
+	assert_int_equal(h[0], 2);
+	assert_int_equal(h[1], 1);
+	assert_int_equal(h[2], 3);
+	history_of(fx, "m1", 1, h, &tr);
+	assert_int_equal(h[0], 1);
+	assert_int_equal(h[1], 3);
+	assert_true(tr);
+
+	index_step(fx, UINT64_MAX);
+	assert_int_equal(store_indexed_seq(fx->s), 3);
+	assert_int_equal(rd_lag(fx), 0);
+	assert_latest(fx, "m1", STORE_OK, 3);
+	assert_latest(fx, "m2", STORE_OK, 2);
+	history_of(fx, "m1", 10, h, &tr);
+	assert_int_equal(h[0], 2);
+	assert_int_equal(h[2], 3);
+	/* Nothing left: a step is a no-op. */
+	index_step(fx, UINT64_MAX);
+	assert_int_equal(store_indexed_seq(fx->s), 3);
+}
+
+/* The list time and country come back from the record: list finds an
+ * event indexed late exactly as one indexed in its own commit. */
+static void
+test_index_late_list(void **state)
+{
+	struct fx *fx = *state;
+	struct list_acc a = { 0 };
+	char *cause = NULL;
+
+	fx->index_n = 0;
+	add(fx, "a", NULL, 300, "CH", 1);	/* 1, replaced by 4 */
+	add(fx, "b", NULL, 100, "KR", 1);	/* 2 */
+	add(fx, "c", NULL, 200, "CH", 1);	/* 3 */
+	commit_ok(fx);
+	index_step(fx, 2);
+	add(fx, "a", NULL, 50, "CH", 1);	/* 4 */
+	add(fx, "d", NULL, 200, "CH", 1);	/* 5 */
+	commit_ok(fx);
+	index_step(fx, UINT64_MAX);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb, &a);
+	assert_int_equal(a.n, 4);
+	assert_int_equal(a.seqs[0], 4);
+	assert_int_equal(a.seqs[1], 2);
+	assert_int_equal(a.seqs[2], 3);
+	assert_int_equal(a.seqs[3], 5);
+	memset(&a, 0, sizeof a);
+	store_rd_list(fx->s, "meeting", "CH", 100, 200, list_cb, &a);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.seqs[0], 3);
+	assert_int_equal(a.seqs[1], 5);
+	store_rd_end(fx->s);
+}
+
+/* A msg_id not yet indexed still dedupes: in a later commit, within one,
+ * and across a reopen (read back from the log); after the index step
+ * the msgids database has it. */
+static void
+test_dedupe_unindexed(void **state)
+{
+	struct fx *fx = *state;
+	struct store_item *a;
+
+	fx->index_n = 0;
+	add(fx, "m1", "k1", 10, "CH", 10);
+	commit_ok(fx);
+	a = add(fx, "m2", "k1", 10, "CH", 10);
+	add(fx, "m3", "k3", 10, "CH", 10);
+	add(fx, "m4", "k3", 10, "CH", 10);
+	commit_ok(fx);
+	assert_true(a->duplicate);
+	assert_int_equal(a->seq, 1);
+	assert_false(fx->items[1].duplicate);
+	assert_true(fx->items[2].duplicate);
+	assert_int_equal(fx->items[2].seq, 2);
+
+	reopen(fx);
+	assert_int_equal(store_indexed_seq(fx->s), 0);
+	assert_int_equal(store_last_seq(fx->s), 2);
+	add(fx, "m5", "k3", 10, "CH", 10);
+	commit_ok(fx);
+	assert_true(fx->items[0].duplicate);
+	assert_int_equal(fx->items[0].seq, 2);
+
+	index_step(fx, UINT64_MAX);
+	add(fx, "m6", "k1", 10, "CH", 10);
+	add(fx, "m7", "k7", 10, "CH", 10);
+	commit_ok(fx);
+	assert_true(fx->items[0].duplicate);
+	assert_int_equal(fx->items[0].seq, 1);
+	assert_false(fx->items[1].duplicate);
+	assert_int_equal(fx->items[1].seq, 3);
+}
+
+/* A failed commit takes back the msg_ids it added: the same event is
+ * new on the next try. */
+static void
+test_failed_commit_forgets_msgids(void **state)
+{
+	struct fx *fx = *state;
+	char *cause = NULL;
+
+	fx->opts.map_size = 1u << 20;
+	reopen(fx);
+	fx->index_n = 0;
+	add(fx, "m1", "once", 1, "CH", 10);
+	for (int j = 0; j < 40; j++) {
+		char id[16];
+
+		snprintf(id, sizeof id, "big%d", j);
+		add(fx, id, NULL, 1, "CH", 30000);
+	}
+	assert_int_equal(commit(fx, &cause), -1);
+	free(cause);
+	assert_int_equal(store_last_seq(fx->s), 0);
+	add(fx, "m1", "once", 1, "CH", 10);
+	commit_ok(fx);
+	assert_false(fx->items[0].duplicate);
+	assert_int_equal(fx->items[0].seq, 1);
+}
+
+/* Retention removes only indexed events' entries, so an event it is to
+ * remove is indexed first: nothing dangles in the indexes. */
+static void
+test_retention_indexes_first(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t first, last, count;
+	char *cause = NULL, id[16], key[16];
+
+	fx->opts.max_events = 3;
+	reopen(fx);
+	fx->index_n = 0;
+	for (int i = 0; i < 8; i++) {
+		snprintf(id, sizeof id, "m%d", i);
+		snprintf(key, sizeof key, "k%d", i);
+		add(fx, id, key, i, "CH", 10);
+	}
+	commit_ok(fx);
+	assert_true(store_indexed_seq(fx->s) >= 5);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	store_rd_range(fx->s, &first, &last, &count);
+	store_rd_end(fx->s);
+	assert_int_equal(first, 6);
+	assert_int_equal(count, 3);
+	assert_latest(fx, "m0", STORE_NOTFOUND, 0);
+	index_step(fx, UINT64_MAX);
+	assert_latest(fx, "m4", STORE_NOTFOUND, 0);
+	assert_latest(fx, "m7", STORE_OK, 8);
+	/* The removed events' msg_ids went with them. */
+	add(fx, "m0", "k0", 0, "CH", 10);
+	commit_ok(fx);
+	assert_false(fx->items[0].duplicate);
+}
+
+/* A version 2 store (indexed in every commit, no indexed_seq) opens as
+ * version 3 with everything indexed. */
+static void
+test_version2_upgraded(void **state)
+{
+	struct fx *fx = *state;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t v[8] = { 0, 0, 0, 0, 0, 0, 0, 2 };
+	MDB_val k = { 7, "version" }, d = { 8, v };
+	MDB_val ik = { 11, "indexed_seq" };
+
+	add(fx, "m1", NULL, 10, "CH", 10);
+	add(fx, "m2", NULL, 10, "CH", 10);
+	commit_ok(fx);
+	store_close(&fx->s);
+	raw_open(fx, "meta", &env, &txn, &dbi);
+	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+	assert_int_equal(mdb_del(txn, dbi, &ik, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	reopen(fx);
+	assert_int_equal(store_indexed_seq(fx->s), 2);
+	assert_latest(fx, "m2", STORE_OK, 2);
+	store_close(&fx->s);
+	raw_open(fx, "meta", &env, &txn, &dbi);
+	assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
+	assert_int_equal(((const uint8_t *)d.mv_data)[7], 3);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	reopen(fx);
+}
+
 int
 main(void)
 {
@@ -765,6 +1066,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_lags_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_late_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dedupe_unindexed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_commit_forgets_msgids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_indexes_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version2_upgraded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
