@@ -59,7 +59,6 @@ struct api_op {
 	void		(*run)(struct wartad *, struct api_req *,
 			    msgpack_packer *);
 	enum clients_role role;		/* needed under CURVE */
-	bool		 index;		/* reads history or timeidx */
 };
 
 static void	api_ping(struct wartad *, struct api_req *, msgpack_packer *);
@@ -74,20 +73,20 @@ static void	api_rejects(struct wartad *, struct api_req *,
  * what a CURVE client's key needs (section 8); admin may do everything. */
 static const struct api_op api_ops[] = {
 	{ "ping",	{ NULL },			api_ping,
-	  CLIENTS_SUBSCRIBER, false },
+	  CLIENTS_SUBSCRIBER },
 	{ "publish",	{ "topic", "event", NULL },	NULL,
-	  CLIENTS_PUBLISHER, false },
+	  CLIENTS_PUBLISHER },
 	{ "get",	{ "type", "id", NULL },		api_get,
-	  CLIENTS_SUBSCRIBER, true },
+	  CLIENTS_SUBSCRIBER },
 	{ "list",	{ "type", "country", "from", "to", "limit", NULL },
 							api_list,
-	  CLIENTS_SUBSCRIBER, true },
+	  CLIENTS_SUBSCRIBER },
 	{ "replay",	{ "from_seq", "prefix", "limit", NULL }, api_replay,
-	  CLIENTS_SUBSCRIBER, false },
+	  CLIENTS_SUBSCRIBER },
 	{ "stats",	{ NULL },			api_stats,
-	  CLIENTS_ADMIN, false },
+	  CLIENTS_ADMIN },
 	{ "rejects",	{ "from", "limit", NULL },	api_rejects,
-	  CLIENTS_ADMIN, false },
+	  CLIENTS_ADMIN },
 };
 
 /* Loop-thread buffers: the envelope being handled, and reply items. */
@@ -439,8 +438,8 @@ api_list(struct wartad *wd, struct api_req *req, msgpack_packer *pk)
 	if (api_rd_begin(wd, pk) == -1)
 		return;
 	if ((lag = store_rd_lag(wd->store)) > 0) {
-		/* The commit this read waited for could not index (a full
-		   disk): the time index cannot answer for the newest. */
+		/* The indexes could not be written (store.c): the time
+		   index cannot answer for the newest events. */
 		api_fail(pk, "unavailable", "list: the time index is %" PRIu64
 		    " events behind the log and cannot be brought up to date "
 		    "(the store cannot take writes); get and replay still "
@@ -904,11 +903,8 @@ api_handle(struct wartad *wd, const uint8_t *env, size_t env_len,
 	}
 
 	if (op != NULL && op->run != NULL) {
-		/* A read: now, or after the commit it must see; a read of
-		   the indexes also after they have every event (the commit
-		   it waits for indexes them). */
-		if (!batch_pending(wd) &&
-		    (!op->index || wd->indexed_seq >= wd->last_seq)) {
+		/* A read: now, or after the commit it must see. */
+		if (!batch_pending(wd)) {
 			api_run(wd, env, env_len, buf, len);
 			return;
 		}
@@ -917,10 +913,6 @@ api_handle(struct wartad *wd, const uint8_t *env, size_t env_len,
 		p->env_len = env_len;
 		p->req = arena_dup(&b->arena, buf, len);
 		p->req_len = len;
-		if (op->index) {
-			b->index_all = true;
-			batch_flush(wd);
-		}
 		return;
 	}
 	/* An error, packed in wd->reply. */
@@ -944,9 +936,7 @@ api_complete(struct wartad *wd, struct batch *b)
 	for (size_t i = 0; i < b->npend; i++) {
 		const struct pending *p = &b->pend[i];
 
-		if (p->http != NULL && p->req != NULL)
-			http_read_done(wd, p->http, p->req, p->req_len);
-		else if (p->http != NULL)
+		if (p->http != NULL)
 			http_publish_done(wd, p->http, b->status == 0 ?
 			    &b->items[p->item] : NULL, b->cause);
 		else if (p->item >= 0) {

@@ -88,8 +88,7 @@ batch_reset(struct batch *b)
 	}
 	b->nitems = b->nrejects = b->npend = b->ncursors = 0;
 	b->retain = false;
-	b->index_all = false;
-	b->index_n = 0;
+	b->catch_up = false;
 	b->status = 0;
 	free(b->cause);
 	b->cause = NULL;
@@ -150,7 +149,7 @@ writer_main(void *arg)
 		t0 = wartad_mono_us();
 		b->status = store_write(w->store, b->items, b->nitems,
 		    b->rejects, b->nrejects, b->cursors, b->ncursors,
-		    b->index_n, wartad_now_ms(), &b->out, &b->res, &b->cause);
+		    wartad_now_ms(), &b->out, &b->res, &b->cause);
 		b->commit_us = wartad_mono_us() - t0;
 
 		while (write(w->efd, &one, sizeof one) == -1 && errno == EINTR)
@@ -209,7 +208,6 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 		if (b->res.last_seq > wd->last_seq)
 			wd->last_seq = b->res.last_seq;
 		wd->indexed_seq = b->res.indexed_seq;
-		wd->index_failed = false;
 		wd->retain_more = b->res.more_retention;
 		if (b->res.removed)
 			log_debug("retention removed %" PRIu64 " events",
@@ -221,7 +219,6 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 		   store, so count and log them; api clients hear it below. */
 		size_t from_api = 0;
 
-		wd->index_failed = b->index_n > 0;
 		for (size_t i = 0; i < b->npend; i++)
 			if (b->pend[i].item >= 0)
 				from_api++;
@@ -240,8 +237,6 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 	wd->spare = b;
 	if (!wd->stopping && wd->retain_more)
 		wd->fill->retain = true;
-	if (!wd->index_failed)
-		batch_index_idle(wd, WARTA_INDEX_IDLE);
 	batch_flush(wd);
 	if (!wd->stopping) {
 		ingest_resume(wd);
@@ -310,8 +305,11 @@ writer_stop(struct writer **wp)
 void
 batch_tick(struct wartad *wd)
 {
-	if (!wd->stopping && wd->busy == NULL) {
-		batch_index_idle(wd, 1);
+	/* The indexes fell behind (store.c: their commit failed, e.g. on a
+	   full disk) and nothing else is coming to catch them up. */
+	if (!wd->stopping && wd->indexed_seq < wd->last_seq &&
+	    !batch_pending(wd)) {
+		wd->fill->catch_up = true;
 		batch_flush(wd);
 	}
 	if (!batch_trim_due || batch_pending(wd))
@@ -343,43 +341,7 @@ bool
 batch_has_writes(const struct batch *b)
 {
 	return b->nitems > 0 || b->nrejects > 0 || b->ncursors > 0 ||
-	    b->retain || b->index_all || b->index_n > 0;
-}
-
-/*
- * When the filling batch has nothing for the writer and at least min
- * events wait for the indexes, make it an index step.  Between steps
- * the loop reads again, so events that arrive meanwhile wait for one
- * step at most.
- */
-void
-batch_index_idle(struct wartad *wd, uint64_t min)
-{
-	struct batch *b = wd->fill;
-	uint64_t lag = wd->last_seq - wd->indexed_seq;
-
-	if (lag < min || batch_has_writes(b) || b->npend > 0)
-		return;
-	b->index_n = lag < WARTA_INDEX_STEP ? lag : WARTA_INDEX_STEP;
-}
-
-/*
- * How many events the commit of b is to index: all of them when a read
- * waits for the indexes, or at a clean stop (so a restart finds none to
- * do); when the lag would pass WARTA_INDEX_LAG, enough to halve it;
- * else what batch_index_idle() asked for.  A failed step is not retried
- * at a stop.
- */
-static uint64_t
-batch_index_n(const struct wartad *wd, const struct batch *b)
-{
-	uint64_t lag = wd->last_seq - wd->indexed_seq + b->nitems;
-
-	if (b->index_all || (wd->stopping && !wd->index_failed))
-		return lag > 0 ? UINT64_MAX : 0;
-	if (lag > WARTA_INDEX_LAG)
-		return lag - WARTA_INDEX_LAG / 2;
-	return b->index_n;
+	    b->retain || b->catch_up;
 }
 
 /* Whether work is waiting for a commit: replies must queue behind it. */
@@ -558,8 +520,6 @@ batch_flush(struct wartad *wd)
 
 	if (wd->busy != NULL)
 		return;
-	if ((b->index_n = batch_index_n(wd, b)) == 0)
-		b->index_all = false;
 	if (!batch_has_writes(b)) {
 		if (b->npend > 0) {
 			api_complete(wd, b);

@@ -343,38 +343,6 @@ http_run(struct wartad *wd, struct evhttp_request *req)
 	http_api_reply(req, 200, &http_reply_buf);
 }
 
-/*
- * The same for a read of the indexes (get, list): while they lag the
- * log, it waits for the commit that brings them up to date, as the api's
- * reads do.
- */
-static void
-http_run_indexed(struct wartad *wd, struct evhttp_request *req)
-{
-	struct pending *p;
-
-	if (wd->indexed_seq >= wd->last_seq) {
-		http_run(wd, req);
-		return;
-	}
-	p = batch_add_pending(wd);
-	p->http = req;
-	p->req = arena_dup(&wd->fill->arena, http_req_buf.data,
-	    http_req_buf.size);
-	p->req_len = http_req_buf.size;
-	wd->fill->index_all = true;
-	batch_flush(wd);
-}
-
-/* A read that waited for the indexes: run it now. */
-void
-http_read_done(struct wartad *wd, struct evhttp_request *req,
-    const uint8_t *buf, size_t len)
-{
-	api_exec(wd, buf, len, &http_reply_buf);
-	http_api_reply(req, 200, &http_reply_buf);
-}
-
 /* GET /v1/events?from_seq=&prefix=&limit=: the api's replay. */
 static void
 http_events(struct wartad *wd, struct evhttp_request *req,
@@ -435,13 +403,13 @@ http_entities(struct wartad *wd, struct evhttp_request *req,
 	fixed[1] = type;
 	if (slash == NULL) {
 		if (http_build(req, "list", fixed, 1, http_list_args) == 0)
-			http_run_indexed(wd, req);
+			http_run(wd, req);
 	} else if ((id = http_segment(req, slash + 1, strlen(slash + 1))) !=
 	    NULL) {
 		fixed[2] = "id";
 		fixed[3] = id;
 		if (http_build(req, "get", fixed, 2, http_no_args) == 0)
-			http_run_indexed(wd, req);
+			http_run(wd, req);
 	}
 	free(type);
 	free(id);
@@ -730,8 +698,8 @@ http_metrics(struct wartad *wd, struct evhttp_request *req,
 	http_metric_u64(b, "warta_last_seq", "gauge",
 	    "The last committed seq (0 for an empty store).", wd->last_seq);
 	http_metric_u64(b, "warta_indexed_seq", "gauge",
-	    "The seq get and list are indexed to; the events after it are "
-	    "stored and notified, and indexed in bulk.", wd->indexed_seq);
+	    "The seq get and list are indexed to (last_seq but after a "
+	    "failed index write).", wd->indexed_seq);
 	http_metric_u64(b, "warta_first_seq", "gauge",
 	    "The oldest stored seq (last_seq + 1 when the store is empty).",
 	    first);

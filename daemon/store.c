@@ -13,6 +13,8 @@
 #include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -21,13 +23,13 @@
 #include "daemon/crc32c.h"
 #include "daemon/log.h"
 #include "daemon/xmalloc.h"
+#include "handlers/handlers.h"
 #include "schema/mp.h"
 
 #define STORE_FORMAT_CRC32	1	/* record format byte: zlib crc32 */
-#define STORE_FORMAT_CRC32C	2	/* CRC-32C: rejects, v2 events */
-#define STORE_FORMAT_TIMED	3	/* CRC-32C, list time: v3 events */
+#define STORE_FORMAT		2	/* ... CRC-32C, written since */
 #define STORE_REC_HDR		5	/* crc32 + format */
-#define STORE_REC_TIME		8	/* format 3: list time, BE */
+#define STORE_INDEX_CHUNK	65536	/* events per index transaction */
 #define STORE_KEY_MAX		200	/* type + NUL + id, msg_id */
 #define STORE_RETAIN_STEP	2048	/* events removed per transaction */
 #define STORE_HIST_LEN		18	/* history value: seq, time, country */
@@ -54,9 +56,11 @@ struct store_idset {
 };
 
 struct store {
-	MDB_env		*env;
-	MDB_dbi		 events, history, timeidx, msgids, rejects, meta;
-	MDB_dbi		 cursors;
+	MDB_env		*env;		/* the log: durable */
+	MDB_dbi		 events, rejects, meta, cursors;
+	MDB_env		*ienv;		/* the indexes: derived, not synced */
+	MDB_dbi		 history, timeidx, msgids, imeta;
+	MDB_txn		*irtxn;		/* the loop's read of ienv */
 	char		*dir;
 	struct store_opts opts;
 	uint64_t	 map_size;
@@ -65,6 +69,7 @@ struct store {
 	uint64_t	 last_reject;
 	uint64_t	 indexed_seq;	/* history, timeidx, msgids hold to here */
 	struct store_idset pending;	/* msg_ids above indexed_seq */
+	struct rlog	 index_rlog;	/* "cannot write the indexes" lines */
 	bool		 full;
 	/* Loop thread: the read transaction, reset between uses. */
 	MDB_txn		*rtxn;
@@ -119,14 +124,14 @@ store_crc32(const uint8_t *p, size_t len)
 	return (uint32_t)crc;
 }
 
-/* Write a record header of format fmt before payload[0..len) already in
- * place at rec + STORE_REC_HDR. */
+/* Write a record header before payload[0..len) already in place at
+ * rec + STORE_REC_HDR. */
 static void
-store_seal(uint8_t *rec, uint8_t fmt, size_t payload_len)
+store_seal(uint8_t *rec, size_t payload_len)
 {
 	uint32_t crc;
 
-	rec[4] = fmt;
+	rec[4] = STORE_FORMAT;
 	crc = crc32c(0, rec + 4, payload_len + 1);
 	rec[0] = (uint8_t)crc;
 	rec[1] = (uint8_t)(crc >> 8);
@@ -134,51 +139,24 @@ store_seal(uint8_t *rec, uint8_t fmt, size_t payload_len)
 	rec[3] = (uint8_t)(crc >> 24);
 }
 
-/*
- * Verify a record; 0 and the payload (after the list time of format 3),
- * or -1.  *t gets the list time when the format has one, else INT64_MIN.
- */
-static int
-store_open_record_time(const MDB_val *v, const uint8_t **payload,
-    size_t *len, int64_t *t)
-{
-	const uint8_t *p = v->mv_data;
-	size_t hdr = STORE_REC_HDR;
-	uint32_t want;
-
-	if (v->mv_size < STORE_REC_HDR)
-		return -1;
-	switch (p[4]) {
-	case STORE_FORMAT_TIMED:
-		hdr += STORE_REC_TIME;
-		if (v->mv_size < hdr)
-			return -1;
-		/* FALLTHROUGH */
-	case STORE_FORMAT_CRC32C:
-	case STORE_FORMAT_CRC32:
-		break;
-	default:
-		return -1;
-	}
-	want = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-	if ((p[4] == STORE_FORMAT_CRC32 ? store_crc32(p + 4, v->mv_size - 4) :
-	    crc32c(0, p + 4, v->mv_size - 4)) != want)
-		return -1;
-	*t = hdr > STORE_REC_HDR ?
-	    (int64_t)store_get_be64(p + STORE_REC_HDR) : INT64_MIN;
-	*payload = p + hdr;
-	*len = v->mv_size - hdr;
-	return 0;
-}
-
 /* Verify a record; 0 and the payload, or -1. */
 static int
 store_open_record(const MDB_val *v, const uint8_t **payload, size_t *len)
 {
-	int64_t t;
+	const uint8_t *p = v->mv_data;
+	uint32_t want;
 
-	return store_open_record_time(v, payload, len, &t);
+	if (v->mv_size < STORE_REC_HDR ||
+	    (p[4] != STORE_FORMAT && p[4] != STORE_FORMAT_CRC32))
+		return -1;
+	want = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+	if ((p[4] == STORE_FORMAT ? crc32c(0, p + 4, v->mv_size - 4) :
+	    store_crc32(p + 4, v->mv_size - 4)) != want)
+		return -1;
+	*payload = p + STORE_REC_HDR;
+	*len = v->mv_size - STORE_REC_HDR;
+	return 0;
 }
 
 /* Build the entity key type "\0" id; returns its length. */
@@ -214,6 +192,16 @@ store_hist_value(uint8_t *v, uint64_t seq, int64_t t, const char *country)
 	store_put_be64(v, seq);
 	store_put_be64(v + 8, (uint64_t)t);
 	memcpy(v + 16, country, 2);
+}
+
+/* Wall clock in ms, for log rates and durations. */
+static int64_t
+store_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* FNV-1a of a msg_id. */
@@ -348,47 +336,26 @@ store_meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v)
 	return mdb_put(txn, dbi, &k, &d, 0);
 }
 
-/* The msg_ids of the events not yet indexed, into s->pending. */
+/*
+ * Open the log's databases and check the version, in one transaction.  A
+ * version 2 store kept its indexes in the log; they are dropped here and
+ * built again in the index environment (*rebuild).
+ */
 static int
-store_load_pending(struct store *s, MDB_txn *txn)
+store_init_dbs(struct store *s, bool *rebuild, char **cause)
 {
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, d;
-	MDB_cursor *cur;
-	int rc;
-
-	if (s->indexed_seq >= s->last_seq)
-		return 0;
-	if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0)
-		return rc;
-	store_put_be64(kb, s->indexed_seq + 1);
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		const uint8_t *body, *ev;
-		const char *msg_id;
-		size_t blen, evlen, len;
-
-		if (k.mv_size == 8 && store_open_record(&d, &body, &blen) == 0 &&
-		    store_body_field(body, blen, "event", &ev, &evlen) == 0 &&
-		    store_body_str(ev, evlen, "msg_id", &msg_id, &len) == 0 &&
-		    len > 0 && len <= SCHEMA_MSGID_MAX)
-			store_idset_add(&s->pending, msg_id, len,
-			    store_get_be64(k.mv_data));
-	}
-	mdb_cursor_close(cur);
-	log_info("store: %" PRIu64 " events are not indexed yet (get and "
-	    "list wait for them); indexing them in the background",
-	    s->last_seq - s->indexed_seq);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* Open every named database and check the version, in one transaction. */
-static int
-store_init_dbs(struct store *s, char **cause)
-{
+	static const struct {
+		const char	*name;
+		unsigned int	 flags;
+	} v2[] = {
+		{ "history", MDB_DUPSORT | MDB_DUPFIXED },
+		{ "timeidx", 0 },
+		{ "msgids", 0 },
+	};
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, d;
+	MDB_dbi dbi;
 	uint64_t version;
 	int rc;
 
@@ -398,10 +365,6 @@ store_init_dbs(struct store *s, char **cause)
 	}
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
 	    (rc = mdb_dbi_open(txn, "events", MDB_CREATE, &s->events)) ||
-	    (rc = mdb_dbi_open(txn, "history",
-	    MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &s->history)) ||
-	    (rc = mdb_dbi_open(txn, "timeidx", MDB_CREATE, &s->timeidx)) ||
-	    (rc = mdb_dbi_open(txn, "msgids", MDB_CREATE, &s->msgids)) ||
 	    (rc = mdb_dbi_open(txn, "rejects", MDB_CREATE, &s->rejects)) ||
 	    (rc = mdb_dbi_open(txn, "cursors", MDB_CREATE, &s->cursors))) {
 		mdb_txn_abort(txn);
@@ -430,13 +393,36 @@ store_init_dbs(struct store *s, char **cause)
 		*cause = store_cause(s, "cannot read its version", rc);
 		return -1;
 	}
-	if (version != STORE_VERSION && version != STORE_VERSION_INDEXED) {
+	if (version != STORE_VERSION && version != STORE_VERSION_V2) {
 		mdb_txn_abort(txn);
 		xasprintf(cause, "store %s has format version %" PRIu64
 		    ", this wartad reads versions %d and %d only; run a "
 		    "wartad that matches it, or move the store aside", s->dir,
-		    version, STORE_VERSION_INDEXED, STORE_VERSION);
+		    version, STORE_VERSION_V2, STORE_VERSION);
 		return -1;
+	}
+	if (version == STORE_VERSION_V2) {
+		for (size_t i = 0; i < sizeof v2 / sizeof v2[0]; i++) {
+			rc = mdb_dbi_open(txn, v2[i].name, v2[i].flags, &dbi);
+			if (rc == 0)
+				rc = mdb_drop(txn, dbi, 1);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				break;
+			rc = 0;
+		}
+		if (rc == 0)
+			rc = store_meta_put(txn, s->meta, "version",
+			    STORE_VERSION);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			*cause = store_cause(s, "cannot upgrade it from "
+			    "version 2", rc);
+			return -1;
+		}
+		log_info("store %s: upgraded from version 2: its indexes move "
+		    "to %s/index and are built again from the log", s->dir,
+		    s->dir);
+		*rebuild = true;
 	}
 
 	/* The last seq survives retention emptying the log. */
@@ -448,22 +434,6 @@ store_init_dbs(struct store *s, char **cause)
 		mdb_cursor_close(cur);
 	}
 	store_meta_get(txn, s->meta, "last_reject", &s->last_reject);
-
-	/* Version 2 indexed every event in its own commit; version 3 says
-	   how far the indexes go.  A version 2 store is upgraded here. */
-	if (version == STORE_VERSION_INDEXED ||
-	    store_meta_get(txn, s->meta, "indexed_seq", &s->indexed_seq) ==
-	    MDB_NOTFOUND || s->indexed_seq > s->last_seq)
-		s->indexed_seq = s->last_seq;
-	if ((version != STORE_VERSION &&
-	    (rc = store_meta_put(txn, s->meta, "version", STORE_VERSION))) ||
-	    (rc = store_meta_put(txn, s->meta, "indexed_seq",
-	    s->indexed_seq)) || (rc = store_load_pending(s, txn)) != 0) {
-		mdb_txn_abort(txn);
-		*cause = store_cause(s, "cannot read events not yet indexed",
-		    rc);
-		return -1;
-	}
 
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		*cause = store_cause(s, "cannot commit", rc);
@@ -513,6 +483,9 @@ store_check_file(struct store *s, MDB_env *env, char **cause)
 	return -1;
 }
 
+static int	store_index_open(struct store *, bool, char **);
+static int	store_index_state(const struct store *, const char *);
+
 /* Open the environment. */
 int
 store_open(struct store **sp, const struct store_opts *opts, char **cause)
@@ -523,6 +496,7 @@ store_open(struct store **sp, const struct store_opts *opts, char **cause)
 	   then takes a page fault and block allocation in the kernel, and
 	   ingest ran about 20% slower by the clock. */
 	unsigned int flags = MDB_NORDAHEAD;
+	bool rebuild = false;
 	int rc;
 
 	*sp = NULL;
@@ -569,17 +543,24 @@ store_open(struct store **sp, const struct store_opts *opts, char **cause)
 		mdb_env_info(s->env, &info);
 		s->map_size = info.me_mapsize;
 	}
-	if (store_init_dbs(s, cause) == -1)
+	if (store_init_dbs(s, &rebuild, cause) == -1 ||
+	    store_index_open(s, rebuild, cause) == -1)
 		goto fail;
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn)) != 0) {
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn)) != 0 ||
+	    (rc = mdb_txn_begin(s->ienv, NULL, MDB_RDONLY, &s->irtxn)) != 0) {
 		*cause = store_cause(s, "cannot begin a read transaction", rc);
 		goto fail;
 	}
 	mdb_txn_reset(s->rtxn);
+	mdb_txn_reset(s->irtxn);
 	*sp = s;
 	return 0;
 
 fail:
+	if (s->rtxn)
+		mdb_txn_abort(s->rtxn);
+	if (s->ienv)
+		mdb_env_close(s->ienv);
 	if (s->env)
 		mdb_env_close(s->env);
 	store_idset_undo(&s->pending, 0);
@@ -600,6 +581,15 @@ store_close(struct store **sp)
 		return;
 	if (s->rtxn)
 		mdb_txn_abort(s->rtxn);
+	if (s->irtxn)
+		mdb_txn_abort(s->irtxn);
+	/* The index is whole on disk once synced: a restart after a power
+	   loss need not build it again. */
+	if (mdb_env_sync(s->ienv, 1) != 0 ||
+	    store_index_state(s, "clean") == -1)
+		log_warn("store %s/index: not synced at close; it will be "
+		    "built again after a power loss", s->dir);
+	mdb_env_close(s->ienv);
 	mdb_env_close(s->env);
 	store_idset_undo(&s->pending, 0);
 	free(s->pending.b);
@@ -740,9 +730,9 @@ out:
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Delete one event and its index entries (retention). */
+/* Delete one event (cur, in the log) and its index entries (itxn). */
 static int
-store_remove_event(struct store *s, MDB_txn *txn, MDB_cursor *cur,
+store_remove_event(struct store *s, MDB_txn *itxn, MDB_cursor *cur,
     const MDB_val *k, const MDB_val *d)
 {
 	const uint8_t *body, *ev;
@@ -772,32 +762,27 @@ store_remove_event(struct store *s, MDB_txn *txn, MDB_cursor *cur,
 
 	kk.mv_size = store_entity_key(key, type, id, id_len);
 	kk.mv_data = key;
-	if ((rc = store_remove_history(s, txn, type, &kk, seq)) != 0)
+	if ((rc = store_remove_history(s, itxn, type, &kk, seq)) != 0)
 		return rc;
 	if (store_body_str(ev, evlen, "msg_id", &msg_id, &msg_len) == 0 &&
 	    msg_len > 0 && msg_len <= SCHEMA_MSGID_MAX) {
 		kk.mv_size = msg_len;
 		kk.mv_data = (void *)msg_id;
-		if (mdb_get(txn, s->msgids, &kk, &dd) == 0 &&
+		if (mdb_get(itxn, s->msgids, &kk, &dd) == 0 &&
 		    dd.mv_size == 8 && store_get_be64(dd.mv_data) == seq &&
-		    (rc = mdb_del(txn, s->msgids, &kk, NULL)) != 0)
+		    (rc = mdb_del(itxn, s->msgids, &kk, NULL)) != 0)
 			return rc;
 	}
 	return mdb_cursor_del(cur, 0);
 }
 
-struct store_wcur;
-static int	store_index_step(struct store *, MDB_txn *,
-		    struct store_wcur *, uint64_t);
-
 /*
- * Remove the oldest events beyond max_events or max_age, a bounded step.
- * Removing an event removes its index entries, so one not yet indexed is
- * indexed first.
+ * Remove the oldest events beyond max_events or max_age, a bounded step:
+ * from the log in txn, their index entries in itxn.
  */
 static int
-store_retain(struct store *s, MDB_txn *txn, struct store_wcur *wc,
-    int64_t now_ms, struct store_result *res)
+store_retain(struct store *s, MDB_txn *txn, MDB_txn *itxn, int64_t now_ms,
+    struct store_result *res)
 {
 	MDB_cursor *cur;
 	MDB_val k, d;
@@ -833,14 +818,7 @@ store_retain(struct store *s, MDB_txn *txn, struct store_wcur *wc,
 		}
 		if (!(s->opts.max_events && count > s->opts.max_events) && !old)
 			break;
-		if (k.mv_size == 8 &&
-		    store_get_be64(k.mv_data) > s->indexed_seq) {
-			if ((rc = store_index_step(s, txn, wc,
-			    STORE_RETAIN_STEP)) != 0)
-				break;
-			continue;	/* the cursor again, from the first */
-		}
-		if ((rc = store_remove_event(s, txn, cur, &k, &d)) != 0) {
+		if ((rc = store_remove_event(s, itxn, cur, &k, &d)) != 0) {
 			mdb_cursor_close(cur);
 			return rc;
 		}
@@ -877,22 +855,34 @@ store_encode_body(struct store_item *it, msgpack_sbuffer *out)
  * One cursor per named database for a write transaction's events: a put
  * through an open cursor skips mdb_put()'s cursor set-up, and a get that
  * found the key leaves the cursor on it for an in-place overwrite.
+ * events is in the log's transaction, the others in the index's.
  */
 struct store_wcur {
 	MDB_cursor	*events, *history, *timeidx, *msgids;
+	uint64_t	 first_seq;	/* the log's first, for msgids hits */
 };
 
-/* Open the write cursors of txn. */
+/* Open the write cursors: events in txn (NULL: none), the indexes in
+ * itxn. */
 static int
-store_wcur_open(struct store *s, MDB_txn *txn, struct store_wcur *wc)
+store_wcur_open(struct store *s, MDB_txn *txn, MDB_txn *itxn,
+    struct store_wcur *wc)
 {
+	MDB_val k, d;
 	int rc;
 
 	memset(wc, 0, sizeof *wc);
-	if ((rc = mdb_cursor_open(txn, s->events, &wc->events)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->history, &wc->history)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->timeidx, &wc->timeidx)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->msgids, &wc->msgids)) != 0)
+	wc->first_seq = s->last_seq + 1;
+	if (txn != NULL) {
+		if ((rc = mdb_cursor_open(txn, s->events, &wc->events)) != 0)
+			return rc;
+		if (mdb_cursor_get(wc->events, &k, &d, MDB_FIRST) == 0 &&
+		    k.mv_size == 8)
+			wc->first_seq = store_get_be64(k.mv_data);
+	}
+	if ((rc = mdb_cursor_open(itxn, s->history, &wc->history)) != 0 ||
+	    (rc = mdb_cursor_open(itxn, s->timeidx, &wc->timeidx)) != 0 ||
+	    (rc = mdb_cursor_open(itxn, s->msgids, &wc->msgids)) != 0)
 		return rc;
 	return 0;
 }
@@ -912,16 +902,17 @@ store_wcur_close(struct store_wcur *wc)
 }
 
 /*
- * Store one event: dedupe, append.  The indexes (history, timeidx,
- * msgids) are left to store_index_step(), in this transaction or a later
- * one; until then its msg_id is in s->pending, so a duplicate is caught
- * all the same.
+ * Store one event in the log: dedupe, append.  Its index entries are
+ * written after the log's commit (store_index_items); until the index
+ * has them its msg_id is in s->pending, so a duplicate is caught all the
+ * same.  A msgids entry for a seq the log no longer has (left by a crash
+ * between the two commits of a retention step) is no duplicate.
  */
 static int
 store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
     msgpack_sbuffer *out)
 {
-	uint8_t seqbuf[8], *rec;
+	uint8_t seqbuf[8];
 	MDB_val k, d;
 	int rc;
 
@@ -932,7 +923,8 @@ store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
 		k.mv_size = it->msg_id_len;
 		k.mv_data = (void *)it->msg_id;
 		rc = mdb_cursor_get(wc->msgids, &k, &d, MDB_SET);
-		if (rc == 0 && d.mv_size == 8) {
+		if (rc == 0 && d.mv_size == 8 &&
+		    store_get_be64(d.mv_data) >= wc->first_seq) {
 			it->duplicate = true;
 			it->seq = store_get_be64(d.mv_data);
 			return 0;
@@ -954,15 +946,13 @@ store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
 	/* The log: append-only, the record written in place. */
 	k.mv_size = 8;
 	k.mv_data = seqbuf;
-	d.mv_size = STORE_REC_HDR + STORE_REC_TIME + it->body_len;
+	d.mv_size = STORE_REC_HDR + it->body_len;
 	if ((rc = mdb_cursor_put(wc->events, &k, &d,
 	    MDB_RESERVE | MDB_APPEND)) != 0)
 		return rc;
-	rec = d.mv_data;
-	store_put_be64(rec + STORE_REC_HDR, (uint64_t)it->sort_time);
-	memcpy(rec + STORE_REC_HDR + STORE_REC_TIME,
+	memcpy((uint8_t *)d.mv_data + STORE_REC_HDR,
 	    out->data + it->body_off, it->body_len);
-	store_seal(rec, STORE_FORMAT_TIMED, STORE_REC_TIME + it->body_len);
+	store_seal(d.mv_data, it->body_len);
 
 	if (it->msg_id != NULL)
 		store_idset_add(&s->pending, it->msg_id, it->msg_id_len,
@@ -972,44 +962,18 @@ store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
 }
 
 /*
- * Index one stored event: its entity's history (whose last value is the
- * latest state, and whose time index entry this event replaces), the
- * time index and the msg_id.  What to index comes from the record: the
- * list time in its header, type from the topic, id, country and
- * msg_id from the event.  A record that does not give them is counted
- * corrupt and left out of the indexes (get and list cannot find it;
- * replay still reports it).
+ * Index one event: its entity's history (whose last value is the latest
+ * state, and whose time index entry this event replaces), the time index
+ * and the msg_id (NULL: none).
  */
 static int
-store_index_event(struct store *s, struct store_wcur *wc, uint64_t seq,
-    const MDB_val *rec)
+store_index_one(struct store_wcur *wc, const char *type, const char *id,
+    size_t id_len, const char *country, int64_t t, const char *msg_id,
+    size_t msg_len, uint64_t seq)
 {
 	uint8_t key[STORE_KEY_MAX + 20], hist[STORE_HIST_LEN], seqbuf[8];
-	const uint8_t *body, *ev;
-	size_t blen, evlen, tlen, tl, id_len, msg_len;
-	const char *topic, *id, *msg_id, *dot, *country;
-	size_t clen;
-	char type[32];
-	int64_t t;
 	MDB_val k, d;
 	int rc;
-
-	if (store_open_record_time(rec, &body, &blen, &t) == -1 ||
-	    t == INT64_MIN ||
-	    store_body_str(body, blen, "topic", &topic, &tlen) == -1 ||
-	    store_body_field(body, blen, "event", &ev, &evlen) == -1 ||
-	    store_body_str(ev, evlen, "id", &id, &id_len) == -1 ||
-	    store_body_str(ev, evlen, "country", &country, &clen) == -1 ||
-	    clen != 2 || (dot = memchr(topic, '.', tlen)) == NULL ||
-	    (tl = (size_t)(dot - topic)) >= sizeof type ||
-	    id_len > SCHEMA_ID_MAX) {
-		s->corrupt++;
-		log_error("store: event %" PRIu64 " is corrupt (checksum or "
-		    "format) and is left out of the indexes", seq);
-		return 0;
-	}
-	memcpy(type, topic, tl);
-	type[tl] = '\0';
 
 	k.mv_size = store_entity_key(key, type, id, id_len);
 	k.mv_data = key;
@@ -1047,8 +1011,7 @@ store_index_event(struct store *s, struct store_wcur *wc, uint64_t seq,
 	if ((rc = mdb_cursor_put(wc->timeidx, &k, &d, 0)) != 0)
 		return rc;
 
-	if (store_body_str(ev, evlen, "msg_id", &msg_id, &msg_len) == 0 &&
-	    msg_len > 0 && msg_len <= SCHEMA_MSGID_MAX) {
+	if (msg_id != NULL) {
 		store_put_be64(seqbuf, seq);
 		k.mv_size = msg_len;
 		k.mv_data = (void *)msg_id;
@@ -1060,40 +1023,321 @@ store_index_event(struct store *s, struct store_wcur *wc, uint64_t seq,
 	return 0;
 }
 
+/* The list time of a stored event map of type: its handler's time key
+ * (starts_at, effective_at) when the event has it, else occurred_at. */
+static int64_t
+store_event_time(const char *type, const uint8_t *ev, size_t evlen)
+{
+	const char *keys[2] = { NULL, "occurred_at" };
+
+	for (int i = 0; handlers[i] != NULL; i++)
+		if (strcmp(handlers[i]->type, type) == 0)
+			keys[0] = handlers[i]->time_key;
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *v;
+		size_t vlen;
+		struct mp_reader r;
+		struct mp_obj o;
+
+		if (keys[i] == NULL ||
+		    store_body_field(ev, evlen, keys[i], &v, &vlen) == -1)
+			continue;
+		mp_reader_init(&r, v, vlen);
+		if (mp_read(&r, &o) != 0)
+			continue;
+		if (o.type == MP_UINT && o.v.u <= INT64_MAX)
+			return (int64_t)o.v.u;
+		if (o.type == MP_INT)
+			return o.v.i;
+	}
+	return 0;
+}
+
 /*
- * Index up to n stored events past indexed_seq (UINT64_MAX: all), in
- * seq order, and record how far the indexes go.  Many events indexed in
- * one transaction share the B-tree pages they change, so a page is
- * written once for them all; indexed one commit at a time, the same
- * pages would be written (and synced) again by every commit.
+ * Index one stored event from its record: type from the topic; id,
+ * country, msg_id and the list time from the event.  A record that does
+ * not give them is counted corrupt and left out of the indexes (get and
+ * list cannot find it; replay reports it).
  */
 static int
-store_index_step(struct store *s, MDB_txn *txn, struct store_wcur *wc,
-    uint64_t n)
+store_index_record(struct store *s, struct store_wcur *wc, uint64_t seq,
+    const MDB_val *rec)
+{
+	const uint8_t *body, *ev;
+	size_t blen, evlen, tlen, tl, id_len, clen, msg_len;
+	const char *topic, *id, *msg_id, *dot, *country;
+	char type[32];
+
+	if (store_open_record(rec, &body, &blen) == -1 ||
+	    store_body_str(body, blen, "topic", &topic, &tlen) == -1 ||
+	    store_body_field(body, blen, "event", &ev, &evlen) == -1 ||
+	    store_body_str(ev, evlen, "id", &id, &id_len) == -1 ||
+	    store_body_str(ev, evlen, "country", &country, &clen) == -1 ||
+	    clen != 2 || (dot = memchr(topic, '.', tlen)) == NULL ||
+	    (tl = (size_t)(dot - topic)) >= sizeof type ||
+	    id_len > SCHEMA_ID_MAX) {
+		s->corrupt++;
+		log_error("store: event %" PRIu64 " is corrupt (checksum or "
+		    "format) and is left out of the indexes", seq);
+		return 0;
+	}
+	memcpy(type, topic, tl);
+	type[tl] = '\0';
+	if (store_body_str(ev, evlen, "msg_id", &msg_id, &msg_len) == -1 ||
+	    msg_len == 0 || msg_len > SCHEMA_MSGID_MAX)
+		msg_id = NULL;
+	return store_index_one(wc, type, id, id_len, country,
+	    store_event_time(type, ev, evlen), msg_id, msg_len, seq);
+}
+
+/*
+ * Catch the indexes up from the log's records, up to STORE_INDEX_CHUNK
+ * events past indexed_seq: after a commit of the indexes failed, and at
+ * start-up after a crash or on a new index.  Reads the log in a read
+ * transaction of its own.
+ */
+static int
+store_index_catch_up(struct store *s, struct store_wcur *wc)
 {
 	uint8_t kb[8];
 	MDB_val k = { 8, kb }, d;
-	uint64_t upto;
+	MDB_txn *rtxn;
+	MDB_cursor *cur;
+	uint64_t upto = s->last_seq, seq = s->indexed_seq;
 	int rc;
 
-	if (n == 0 || s->indexed_seq >= s->last_seq)
-		return 0;
-	upto = n >= s->last_seq - s->indexed_seq ? s->last_seq :
-	    s->indexed_seq + n;
+	if (upto - s->indexed_seq > STORE_INDEX_CHUNK)
+		upto = s->indexed_seq + STORE_INDEX_CHUNK;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rtxn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(rtxn, s->events, &cur)) != 0) {
+		mdb_txn_abort(rtxn);
+		return rc;
+	}
 	store_put_be64(kb, s->indexed_seq + 1);
-	for (rc = mdb_cursor_get(wc->events, &k, &d, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(wc->events, &k, &d, MDB_NEXT)) {
-		uint64_t seq;
-
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size != 8 || (seq = store_get_be64(k.mv_data)) > upto)
 			break;
-		if ((rc = store_index_event(s, wc, seq, &d)) != 0)
-			return rc;
+		if ((rc = store_index_record(s, wc, seq, &d)) != 0)
+			break;
 	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(rtxn);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	s->indexed_seq = upto;
-	return store_meta_put(txn, s->meta, "indexed_seq", upto);
+	return 0;
+}
+
+/* Index the items just committed to the log, in seq order. */
+static int
+store_index_items(struct store_wcur *wc, const struct store_item *items,
+    size_t nitems)
+{
+	int rc;
+
+	for (size_t i = 0; i < nitems; i++) {
+		const struct store_item *it = &items[i];
+
+		if (it->duplicate)
+			continue;
+		if ((rc = store_index_one(wc, it->type, it->id, it->id_len,
+		    it->country, it->sort_time, it->msg_id, it->msg_id_len,
+		    it->seq)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* This boot of the kernel: a reboot or a power loss changes it. */
+static void
+store_boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return;
+	if (fgets(buf, (int)len, f) == NULL)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Write dir/index/state as "<what> <boot>", durably (temp file, fsync,
+ * rename, fsync of the directory).  0 or -1 with errno. */
+static int
+store_index_state(const struct store *s, const char *what)
+{
+	char dir[PATH_MAX - 16], tmp[PATH_MAX], path[PATH_MAX], boot[64];
+	FILE *f;
+	int fd, ok;
+
+	store_boot_id(boot, sizeof boot);
+	snprintf(dir, sizeof dir, "%s/index", s->dir);
+	snprintf(tmp, sizeof tmp, "%s/state.tmp", dir);
+	snprintf(path, sizeof path, "%s/state", dir);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return -1;
+	ok = fprintf(f, "%s %s\n", what, boot) > 0 && fflush(f) == 0 &&
+	    fsync(fileno(f)) == 0;
+	if (fclose(f) != 0 || !ok || rename(tmp, path) == -1)
+		return -1;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1)
+		return -1;
+	ok = fsync(fd) == 0;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Bring the indexes up to the log at start-up, in steps. */
+static int
+store_index_build(struct store *s, char **cause)
+{
+	uint64_t lag = s->last_seq - s->indexed_seq;
+	int64_t t0 = store_now_ms();
+
+	if (lag > 0)
+		log_info("store %s: indexing %" PRIu64 " events the index "
+		    "does not have", s->dir, lag);
+	while (s->indexed_seq < s->last_seq) {
+		MDB_txn *itxn;
+		struct store_wcur wc;
+		int rc;
+
+		if ((rc = mdb_txn_begin(s->ienv, NULL, 0, &itxn)) != 0 ||
+		    (rc = store_wcur_open(s, NULL, itxn, &wc)) != 0 ||
+		    (rc = store_index_catch_up(s, &wc)) != 0 ||
+		    (rc = store_meta_put(itxn, s->imeta, "indexed_seq",
+		    s->indexed_seq)) != 0) {
+			if (itxn != NULL) {
+				store_wcur_close(&wc);
+				mdb_txn_abort(itxn);
+			}
+			*cause = store_cause(s, "cannot build its indexes", rc);
+			return -1;
+		}
+		store_wcur_close(&wc);
+		if ((rc = mdb_txn_commit(itxn)) != 0) {
+			*cause = store_cause(s, "cannot build its indexes", rc);
+			return -1;
+		}
+	}
+	if (lag > 0)
+		log_info("store %s: %" PRIu64 " events indexed in %" PRId64
+		    " ms", s->dir, lag, store_now_ms() - t0);
+	return 0;
+}
+
+/*
+ * Open the index environment, dir/index: history, timeidx, msgids and
+ * meta (indexed_seq), derived from the log.  It is written without fsync:
+ * after a crash of the process the page cache still has every commit, but
+ * after a power loss its pages may be torn, so it is deleted and built
+ * again from the log.  dir/index/state tells which: "open <boot id>"
+ * while a wartad has it, "clean <boot id>" after a clean close.
+ */
+static int
+store_index_open(struct store *s, bool rebuild, char **cause)
+{
+	char dir[PATH_MAX - 16], path[PATH_MAX], state[128], boot[64];
+	const char *why = NULL;
+	MDB_txn *txn;
+	FILE *f;
+	int rc;
+
+	snprintf(dir, sizeof dir, "%s/index", s->dir);
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		xasprintf(cause, "store %s: cannot create: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	store_boot_id(boot, sizeof boot);
+	snprintf(path, sizeof path, "%s/state", dir);
+	state[0] = '\0';
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(state, sizeof state, f) == NULL)
+			state[0] = '\0';
+		state[strcspn(state, "\n")] = '\0';
+		fclose(f);
+	}
+	if (rebuild)
+		why = "the store was upgraded";
+	else if (strncmp(state, "clean ", 6) != 0 &&
+	    (strncmp(state, "open ", 5) != 0 || strcmp(state + 5, boot) != 0))
+		why = state[0] == '\0' ? "it has no state file" :
+		    "the system went down with it open";
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (why != NULL) {
+			if (access(path, F_OK) == 0 || attempt > 0)
+				log_info("store %s: building the index again: "
+				    "%s", dir, why);
+			snprintf(path, sizeof path, "%s/data.mdb", dir);
+			unlink(path);
+			snprintf(path, sizeof path, "%s/lock.mdb", dir);
+			unlink(path);
+		}
+		if (store_index_state(s, "open") == -1) {
+			xasprintf(cause, "store %s: cannot write its state "
+			    "file: %s", dir, strerror(errno));
+			return -1;
+		}
+		if ((rc = mdb_env_create(&s->ienv)) != 0 ||
+		    (rc = mdb_env_set_maxdbs(s->ienv, 8)) != 0 ||
+		    (rc = mdb_env_set_mapsize(s->ienv,
+		    s->opts.max_map_size > s->map_size ?
+		    s->opts.max_map_size : s->map_size)) != 0) {
+			*cause = store_cause(s, "cannot set up its index", rc);
+			return -1;
+		}
+		rc = mdb_env_open(s->ienv, dir, MDB_NOSYNC | MDB_NORDAHEAD,
+		    0640);
+		if (rc == 0)
+			break;
+		mdb_env_close(s->ienv);
+		s->ienv = NULL;
+		if (attempt > 0 || (rc != MDB_INVALID && rc != MDB_CORRUPTED &&
+		    rc != MDB_VERSION_MISMATCH)) {
+			*cause = store_cause(s, "cannot open its index", rc);
+			return -1;
+		}
+		why = "it is damaged";
+	}
+	if ((rc = mdb_txn_begin(s->ienv, NULL, 0, &txn)) != 0) {
+		*cause = store_cause(s, "cannot begin an index transaction",
+		    rc);
+		return -1;
+	}
+	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->imeta)) ||
+	    (rc = mdb_dbi_open(txn, "history",
+	    MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &s->history)) ||
+	    (rc = mdb_dbi_open(txn, "timeidx", MDB_CREATE, &s->timeidx)) ||
+	    (rc = mdb_dbi_open(txn, "msgids", MDB_CREATE, &s->msgids))) {
+		mdb_txn_abort(txn);
+		*cause = store_cause(s, "cannot open its index databases", rc);
+		return -1;
+	}
+	store_meta_get(txn, s->imeta, "indexed_seq", &s->indexed_seq);
+	if (s->indexed_seq > s->last_seq) {
+		/* The log is older than its index (restored from a copy). */
+		log_info("store %s: building the index again: it goes to seq "
+		    "%" PRIu64 ", the log to %" PRIu64, dir, s->indexed_seq,
+		    s->last_seq);
+		if ((rc = mdb_drop(txn, s->history, 0)) ||
+		    (rc = mdb_drop(txn, s->timeidx, 0)) ||
+		    (rc = mdb_drop(txn, s->msgids, 0))) {
+			mdb_txn_abort(txn);
+			*cause = store_cause(s, "cannot clear its index", rc);
+			return -1;
+		}
+		s->indexed_seq = 0;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		*cause = store_cause(s, "cannot commit its index", rc);
+		return -1;
+	}
+	return store_index_build(s, cause);
 }
 
 /* Keep one reject, trimming the oldest beyond max_rejects. */
@@ -1137,7 +1381,7 @@ store_put_reject(struct store *s, MDB_txn *txn, const struct store_reject *rj,
 	    MDB_RESERVE | MDB_APPEND)) != 0)
 		return rc;
 	memcpy((uint8_t *)d.mv_data + STORE_REC_HDR, tmp->data, tmp->size);
-	store_seal(d.mv_data, STORE_FORMAT_CRC32C, tmp->size);
+	store_seal(d.mv_data, tmp->size);
 	s->last_reject = n;
 
 	if (n > s->opts.max_rejects) {
@@ -1195,40 +1439,83 @@ store_put_cursors(struct store *s, MDB_txn *txn,
 	return 0;
 }
 
-/* One attempt at the whole batch in one transaction. */
+/*
+ * After the log's commit, its events into the indexes: the batch's items
+ * when the indexes were up to date before it, else a catch-up step from
+ * the log's records.  The index environment is not synced (it is derived
+ * data, rebuilt from the log after a power loss), so this costs no disk
+ * wait.  A failure leaves the indexes behind, to be caught up by a later
+ * write; get then searches the log's tail and list says it cannot answer.
+ */
+static void
+store_index_commit(struct store *s, MDB_txn *itxn, struct store_wcur *wc,
+    const struct store_item *items, size_t nitems, uint64_t before)
+{
+	uint64_t indexed_seq = s->indexed_seq;
+	int rc;
+
+	if (indexed_seq == before) {
+		rc = store_index_items(wc, items, nitems);
+		if (rc == 0)
+			s->indexed_seq = s->last_seq;
+	} else
+		rc = store_index_catch_up(s, wc);
+	if (rc == 0 && s->indexed_seq != indexed_seq)
+		rc = store_meta_put(itxn, s->imeta, "indexed_seq",
+		    s->indexed_seq);
+	store_wcur_close(wc);
+	if (rc == 0)
+		rc = mdb_txn_commit(itxn);
+	else
+		mdb_txn_abort(itxn);
+	if (rc != 0) {
+		s->indexed_seq = indexed_seq;
+		if (log_rate_pass(&s->index_rlog, store_now_ms()))
+			log_error("store %s: cannot write the indexes (%s): "
+			    "%" PRIu64 " events are stored but not indexed; "
+			    "get searches the log for them, list answers "
+			    "unavailable until they are", s->dir,
+			    mdb_strerror(rc), s->last_seq - s->indexed_seq);
+		return;
+	}
+	store_idset_prune(&s->pending, s->indexed_seq);
+}
+
+/* One attempt at the whole batch: the log's transaction, durable, then
+ * the indexes'. */
 static int
 store_write_txn(struct store *s, struct store_item *items, size_t nitems,
     const struct store_reject *rejects, size_t nrejects,
-    const struct store_cursor *cursors, size_t ncursors, uint64_t index_n,
-    int64_t now_ms, msgpack_sbuffer *out, struct store_result *res,
-    const char **what)
+    const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
+    msgpack_sbuffer *out, struct store_result *res, const char **what)
 {
-	MDB_txn *txn;
+	MDB_txn *txn, *itxn;
 	struct store_wcur wc;
 	msgpack_sbuffer tmp;
 	uint64_t last_seq = s->last_seq, last_reject = s->last_reject;
-	uint64_t indexed_seq = s->indexed_seq;
 	size_t out_size = out->size;
 	int rc;
 
 	*what = "cannot begin a write transaction";
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return rc;
+	if ((rc = mdb_txn_begin(s->ienv, NULL, 0, &itxn)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
 	msgpack_sbuffer_init(&tmp);
 	*what = "cannot open LMDB cursors";
-	if ((rc = store_wcur_open(s, txn, &wc)) != 0)
+	if ((rc = store_wcur_open(s, txn, itxn, &wc)) != 0)
 		goto abort;
 	*what = "cannot store an event";
 	for (size_t i = 0; i < nitems; i++)
 		if ((rc = store_put_item(s, &wc, &items[i], out)) != 0)
 			goto abort;
-	*what = "cannot index events";
-	if ((rc = store_index_step(s, txn, &wc, index_n)) != 0)
-		goto abort;
+	mdb_cursor_close(wc.events);
+	wc.events = NULL;
 	*what = "cannot remove old events";
-	if ((rc = store_retain(s, txn, &wc, now_ms, res)) != 0)
+	if ((rc = store_retain(s, txn, itxn, now_ms, res)) != 0)
 		goto abort;
-	store_wcur_close(&wc);
 	*what = "cannot store a reject";
 	for (size_t i = 0; i < nrejects; i++)
 		if ((rc = store_put_reject(s, txn, &rejects[i], &tmp)) != 0)
@@ -1249,20 +1536,23 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 		goto abort;
 	msgpack_sbuffer_destroy(&tmp);
 	*what = "cannot commit";
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		store_wcur_close(&wc);
+		mdb_txn_abort(itxn);
 		goto undo;
-	store_idset_prune(&s->pending, s->indexed_seq);
+	}
+	store_index_commit(s, itxn, &wc, items, nitems, last_seq);
 	return 0;
 
 abort:
 	store_wcur_close(&wc);
 	msgpack_sbuffer_destroy(&tmp);
+	mdb_txn_abort(itxn);
 	mdb_txn_abort(txn);
 undo:
 	store_idset_undo(&s->pending, last_seq);
 	s->last_seq = last_seq;
 	s->last_reject = last_reject;
-	s->indexed_seq = indexed_seq;
 	out->size = out_size;
 	return rc;
 }
@@ -1288,9 +1578,8 @@ store_disk_full(const struct store *s, int rc)
 int
 store_write(struct store *s, struct store_item *items, size_t nitems,
     const struct store_reject *rejects, size_t nrejects,
-    const struct store_cursor *cursors, size_t ncursors, uint64_t index_n,
-    int64_t now_ms, msgpack_sbuffer *out, struct store_result *res,
-    char **cause)
+    const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
+    msgpack_sbuffer *out, struct store_result *res, char **cause)
 {
 	const char *what;
 	int rc;
@@ -1298,7 +1587,7 @@ store_write(struct store *s, struct store_item *items, size_t nitems,
 	memset(res, 0, sizeof *res);
 	for (;;) {
 		rc = store_write_txn(s, items, nitems, rejects, nrejects,
-		    cursors, ncursors, index_n, now_ms, out, res, &what);
+		    cursors, ncursors, now_ms, out, res, &what);
 		if (rc != MDB_MAP_FULL || !store_grow(s))
 			break;
 	}
@@ -1327,9 +1616,16 @@ store_rd_begin(struct store *s, char **cause)
 {
 	int rc;
 
+	/* The index first: a read sees no index entry newer than its
+	   view of the log. */
+	if ((rc = mdb_txn_renew(s->irtxn)) != 0) {
+		*cause = store_cause(s, "cannot begin an index read", rc);
+		return -1;
+	}
 	pthread_rwlock_rdlock(&s->resize_lock);
 	if ((rc = mdb_txn_renew(s->rtxn)) != 0) {
 		pthread_rwlock_unlock(&s->resize_lock);
+		mdb_txn_reset(s->irtxn);
 		*cause = store_cause(s, "cannot begin a read transaction", rc);
 		return -1;
 	}
@@ -1344,6 +1640,7 @@ store_rd_end(struct store *s)
 	if (!s->rtxn_live)
 		return;
 	mdb_txn_reset(s->rtxn);
+	mdb_txn_reset(s->irtxn);
 	s->rtxn_live = false;
 	pthread_rwlock_unlock(&s->resize_lock);
 }
@@ -1405,6 +1702,17 @@ store_rd_range(struct store *s, uint64_t *first, uint64_t *last,
 	mdb_cursor_close(cur);
 }
 
+/* The log's first seq in the read transaction's view (last + 1 when the
+ * log is empty). */
+static uint64_t
+store_rd_first(struct store *s)
+{
+	uint64_t first, last, count;
+
+	store_rd_range(s, &first, &last, &count);
+	return first;
+}
+
 /* Events past the indexes in the read transaction's view (0: none). */
 uint64_t
 store_rd_lag(struct store *s)
@@ -1413,7 +1721,7 @@ store_rd_lag(struct store *s)
 	MDB_val k, d;
 	uint64_t indexed, last = 0;
 
-	if (store_meta_get(s->rtxn, s->meta, "indexed_seq", &indexed) != 0 ||
+	if (store_meta_get(s->irtxn, s->imeta, "indexed_seq", &indexed) != 0 ||
 	    mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
 		return 0;
 	if (mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 && k.mv_size == 8)
@@ -1439,7 +1747,7 @@ store_rd_tail(struct store *s, const char *type, const char *id,
 	size_t n = 0, tl = strlen(type);
 	int rc;
 
-	if (store_meta_get(s->rtxn, s->meta, "indexed_seq", &indexed) != 0 ||
+	if (store_meta_get(s->irtxn, s->imeta, "indexed_seq", &indexed) != 0 ||
 	    mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
 		return 0;
 	store_put_be64(kb, indexed + 1);
@@ -1489,7 +1797,7 @@ store_rd_latest(struct store *s, const char *type, const char *id,
 		return STORE_NOTFOUND;
 	k.mv_size = store_entity_key(key, type, id, id_len);
 	k.mv_data = key;
-	if (mdb_cursor_open(s->rtxn, s->history, &cur) != 0)
+	if (mdb_cursor_open(s->irtxn, s->history, &cur) != 0)
 		return STORE_ERR;
 	rc = mdb_cursor_get(cur, &k, &d, MDB_SET);
 	if (rc == 0)
@@ -1505,7 +1813,10 @@ store_rd_latest(struct store *s, const char *type, const char *id,
 	if (d.mv_size != STORE_HIST_LEN)
 		return STORE_CORRUPT;
 	*seq = store_get_be64(d.mv_data);
-	return STORE_OK;
+	/* Retention removes the oldest first: when the latest has gone
+	   from the log (a crash between its two commits left the entry),
+	   so has all of the entity. */
+	return *seq < store_rd_first(s) ? STORE_NOTFOUND : STORE_OK;
 }
 
 /* An entity's seqs, oldest first. */
@@ -1516,7 +1827,7 @@ store_rd_history(struct store *s, const char *type, const char *id,
 	uint8_t key[STORE_KEY_MAX + 20];
 	MDB_cursor *cur;
 	MDB_val k, d;
-	uint64_t *tail = NULL;
+	uint64_t *tail = NULL, first = store_rd_first(s);
 	size_t n = 0, ntail = 0, shown;
 	int rc, status = STORE_OK;
 
@@ -1530,7 +1841,7 @@ store_rd_history(struct store *s, const char *type, const char *id,
 	shown = ntail < max ? ntail : max;
 	k.mv_size = store_entity_key(key, type, id, id_len);
 	k.mv_data = key;
-	if (mdb_cursor_open(s->rtxn, s->history, &cur) != 0) {
+	if (mdb_cursor_open(s->irtxn, s->history, &cur) != 0) {
 		free(tail);
 		return STORE_ERR;
 	}
@@ -1560,6 +1871,8 @@ store_rd_history(struct store *s, const char *type, const char *id,
 			status = STORE_CORRUPT;
 			break;
 		}
+		if (store_get_be64(d.mv_data) < first)
+			continue;	/* left by a crash; see rd_latest */
 		if (cb(arg, store_get_be64(d.mv_data)) != 0)
 			goto out;
 	}
@@ -1585,7 +1898,7 @@ store_rd_list(struct store *s, const char *type, const char *country,
 
 	k.mv_size = store_time_idx_key(key, type, from, 0);
 	k.mv_data = key;
-	if (mdb_cursor_open(s->rtxn, s->timeidx, &cur) != 0)
+	if (mdb_cursor_open(s->irtxn, s->timeidx, &cur) != 0)
 		return STORE_ERR;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
@@ -1694,4 +2007,7 @@ store_sizes(struct store *s, uint64_t *db_bytes, uint64_t *map_bytes)
 	mdb_env_stat(s->env, &st);
 	*db_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
 	*map_bytes = info.me_mapsize;
+	mdb_env_info(s->ienv, &info);
+	mdb_env_stat(s->ienv, &st);
+	*db_bytes += (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
 }

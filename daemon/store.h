@@ -42,8 +42,8 @@
 
 #include "schema/schema.h"
 
-#define STORE_VERSION	3	/* 3: the indexes lag the log (indexed_seq) */
-#define STORE_VERSION_INDEXED 2	/* read and upgraded: indexed to last_seq */
+#define STORE_VERSION	3	/* 3: the indexes in an environment of their own */
+#define STORE_VERSION_V2 2	/* indexes in the log: read and upgraded */
 
 struct store;
 
@@ -140,9 +140,8 @@ uint64_t store_indexed_seq(const struct store *s);
  */
 int store_write(struct store *s, struct store_item *items, size_t nitems,
     const struct store_reject *rejects, size_t nrejects,
-    const struct store_cursor *cursors, size_t ncursors, uint64_t index_n,
-    int64_t now_ms, msgpack_sbuffer *out, struct store_result *res,
-    char **cause);
+    const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
+    msgpack_sbuffer *out, struct store_result *res, char **cause);
 
 /* Loop thread, in a read transaction: the saved cursor of a webhook;
  * STORE_NOTFOUND when it has none yet. */

@@ -31,13 +31,6 @@
 #define WARTA_READ_BUDGET	1024	/* messages per socket per loop turn */
 #define WARTA_REPLY_MAX		(16u << 20)	/* bytes of items in a reply */
 #define WARTA_BATCH_BYTES	(64u << 20)	/* bytes copied into a batch */
-/* The indexes lag the log (store.h).  How much: an idle writer indexes
- * WARTA_INDEX_IDLE events or more in steps of WARTA_INDEX_STEP; a lag
- * over WARTA_INDEX_LAG is cut to half of it by the next commit; a read
- * that needs the indexes has all of it indexed first. */
-#define WARTA_INDEX_IDLE	256
-#define WARTA_INDEX_STEP	4096
-#define WARTA_INDEX_LAG		65536
 
 struct event_base;
 struct event;
@@ -70,8 +63,7 @@ struct batch {
 	struct pending		*pend;
 	size_t			 npend, pend_cap;
 	bool			 retain;	/* run a retention step */
-	bool			 index_all;	/* a read waits for the indexes */
-	uint64_t		 index_n;	/* events to index (batch_flush) */
+	bool			 catch_up;	/* the indexes are behind */
 	struct store_cursor	*cursors;	/* webhook cursors to save */
 	size_t			 ncursors, cursors_cap;
 	struct arena		 arena;		/* copies of inputs */
@@ -130,8 +122,7 @@ struct wartad {
 	struct stats		 st;
 	struct rlog		 rlog[REASON_COUNT];	/* reject lines */
 	uint64_t		 last_seq;	/* last committed, notified */
-	uint64_t		 indexed_seq;	/* the indexes go to here */
-	bool			 index_failed;	/* the last index step failed */
+	uint64_t		 indexed_seq;	/* get and list see to here */
 	uint64_t		 status_seq;	/* last_seq at the last STATUS= */
 	int64_t			 subscribers;
 	int64_t			 started_ms;
@@ -156,7 +147,6 @@ void		 writer_stop(struct writer **);
 void		 batch_init(struct wartad *);
 void		 batch_free_all(struct wartad *);
 bool		 batch_has_writes(const struct batch *);
-void		 batch_index_idle(struct wartad *, uint64_t);
 bool		 batch_pending(const struct wartad *);
 bool		 batch_full(const struct wartad *);
 struct store_item *batch_add_item(struct wartad *, const struct event *,
@@ -224,8 +214,6 @@ void		 fault_point(const char *name);
 /* http.c */
 int		 http_open(struct wartad *, char **cause);
 void		 http_close(struct wartad *);
-void		 http_read_done(struct wartad *, struct evhttp_request *,
-		    const uint8_t *, size_t);
 void		 http_publish_done(struct wartad *, struct evhttp_request *,
 		     const struct store_item *, const char *cause);
 void		 http_json_error(struct evhttp_request *, const char *code,

@@ -32,7 +32,6 @@ struct fx {
 	char		 ids[64][32];	/* the items' id and msg_id */
 	char		 msgids[64][32];
 	size_t		 n;
-	uint64_t	 index_n;	/* what commit() asks to index */
 };
 
 /* A fresh store in a temp dir. */
@@ -48,7 +47,6 @@ setup(void **state)
 	fx->opts.map_size = 16u << 20;
 	fx->opts.sync = false;
 	fx->opts.max_rejects = 10000;
-	fx->index_n = UINT64_MAX;
 	msgpack_sbuffer_init(&fx->out);
 	if (store_open(&fx->s, &fx->opts, &cause) != 0)
 		fail_msg("store_open: %s", cause);
@@ -97,9 +95,13 @@ add(struct fx *fx, const char *id, const char *msg_id, int64_t t,
 	msgpack_sbuffer_destroy(sb);
 	msgpack_sbuffer_init(sb);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, msg_id ? 4 : 3);
+	msgpack_pack_map(&pk, msg_id ? 5 : 4);
 	msgpack_pack_str_with_body(&pk, "id", 2);
 	msgpack_pack_str_with_body(&pk, id, strlen(id));
+	/* The list time, as the meeting handler's time key: an index built
+	   again from the log reads it here. */
+	msgpack_pack_str_with_body(&pk, "starts_at", 9);
+	msgpack_pack_int64(&pk, t);
 	msgpack_pack_str_with_body(&pk, "country", 7);
 	msgpack_pack_str_with_body(&pk, cc, 2);
 	msgpack_pack_str_with_body(&pk, "notes", 5);
@@ -142,8 +144,8 @@ commit(struct fx *fx, char **cause)
 	int rc;
 
 	fx->out.size = 0;
-	rc = store_write(fx->s, fx->items, fx->n, NULL, 0, NULL, 0,
-	    fx->index_n, 2000, &fx->out, &res, cause);
+	rc = store_write(fx->s, fx->items, fx->n, NULL, 0, NULL, 0, 2000,
+	    &fx->out, &res, cause);
 	fx->n = 0;
 	return rc;
 }
@@ -343,11 +345,8 @@ rewrite_format1(struct fx *fx, uint64_t seq, uint32_t bad)
 	raw_open(fx, "events", &env, &txn, &dbi);
 	assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
 	assert_true(d.mv_size <= sizeof rec);
-	/* Written as format 3: CRC-32C, 8 bytes of list time, the body. */
-	assert_true(d.mv_size > 13);
-	assert_int_equal(((const uint8_t *)d.mv_data)[4], 3);
-	memcpy(rec + 5, (const uint8_t *)d.mv_data + 13, d.mv_size - 13);
-	d.mv_size -= 8;
+	memcpy(rec, d.mv_data, d.mv_size);
+	assert_int_equal(rec[4], 2);	/* written as CRC-32C */
 	rec[4] = 1;
 	crc = (uint32_t)crc32(0L, rec + 4, (uInt)(d.mv_size - 4)) + bad;
 	for (int i = 0; i < 4; i++)
@@ -495,8 +494,8 @@ test_rejects_trim(void **state)
 		    .detail = "id: missing", .size = 8, .body = (const uint8_t *)"\x80",
 		    .body_len = 1 };
 	}
-	assert_int_equal(store_write(fx->s, NULL, 0, rj, 5, NULL, 0,
-	    UINT64_MAX, 1, &fx->out, &res, &cause), 0);
+	assert_int_equal(store_write(fx->s, NULL, 0, rj, 5, NULL, 0, 1,
+	    &fx->out, &res, &cause), 0);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
 	assert_int_equal(store_rd_rejects(fx->s, 1, count_cb, keys), STORE_OK);
 	store_rd_end(fx->s);
@@ -506,8 +505,8 @@ test_rejects_trim(void **state)
 
 	/* Numbering survives a reopen. */
 	reopen(fx);
-	assert_int_equal(store_write(fx->s, NULL, 0, rj, 1, NULL, 0,
-	    UINT64_MAX, 1, &fx->out, &res, &cause), 0);
+	assert_int_equal(store_write(fx->s, NULL, 0, rj, 1, NULL, 0, 1,
+	    &fx->out, &res, &cause), 0);
 	memset(keys, 0, sizeof keys);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
 	store_rd_rejects(fx->s, 6, count_cb, keys);
@@ -669,11 +668,11 @@ test_cursors(void **state)
 
 	add(fx, "c1", NULL, 1, "CH", 1);
 	assert_int_equal(store_write(fx->s, fx->items, fx->n, NULL, 0, cur, 2,
-	    UINT64_MAX, 1, &fx->out, &res, &cause), 0);
+	    1, &fx->out, &res, &cause), 0);
 	fx->n = 0;
 	cur[0].seq = 9;
-	assert_int_equal(store_write(fx->s, NULL, 0, NULL, 0, cur, 1,
-	    UINT64_MAX, 1, &fx->out, &res, &cause), 0);
+	assert_int_equal(store_write(fx->s, NULL, 0, NULL, 0, cur, 1, 1,
+	    &fx->out, &res, &cause), 0);
 	reopen(fx);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
 	assert_int_equal(store_rd_cursor(fx->s, "hook-a", &seq), STORE_OK);
@@ -749,297 +748,238 @@ test_retention_empties_log_keeps_seq(void **state)
 	store_rd_end(fx->s);
 }
 
-/* An index step alone: no items, index n (store_write with nothing else). */
+/* Set dir/index/state to text. */
 static void
-index_step(struct fx *fx, uint64_t n)
+write_state(struct fx *fx, const char *text)
 {
-	struct store_result res;
-	char *cause = NULL;
+	char path[128];
+	FILE *f;
 
-	if (store_write(fx->s, NULL, 0, NULL, 0, NULL, 0, n, 2000, &fx->out,
-	    &res, &cause) != 0)
-		fail_msg("store_write: %s", cause);
-	assert_int_equal(res.indexed_seq, store_indexed_seq(fx->s));
+	snprintf(path, sizeof path, "%s/index/state", fx->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
 }
 
-/* Whether get would find (meeting, id) at seq. */
+/* dir/index/state, without its newline. */
 static void
-assert_latest(struct fx *fx, const char *id, int want, uint64_t want_seq)
+read_state(struct fx *fx, char *buf, size_t len)
 {
-	uint64_t seq = 0;
-	char *cause = NULL;
+	char path[128];
+	FILE *f;
 
-	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
-	assert_int_equal(store_rd_latest(fx->s, "meeting", id, strlen(id),
-	    &seq), want);
-	if (want == STORE_OK)
-		assert_int_equal(seq, want_seq);
-	store_rd_end(fx->s);
+	snprintf(path, sizeof path, "%s/index/state", fx->dir);
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(fgets(buf, (int)len, f));
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
 }
 
-/* The log's tail past the indexes, as a read transaction sees it. */
-static uint64_t
-rd_lag(struct fx *fx)
-{
-	uint64_t lag;
-	char *cause = NULL;
-
-	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
-	lag = store_rd_lag(fx->s);
-	store_rd_end(fx->s);
-	return lag;
-}
-
-/* An entity's history as get sees it, into seqs[1..], seqs[0] the count. */
-static int
-seqs_cb(void *arg, uint64_t seq)
-{
-	uint64_t *seqs = arg;
-
-	seqs[++seqs[0]] = seq;
-	return 0;
-}
-
+/* Open the index environment raw, with dbi of name. */
 static void
-history_of(struct fx *fx, const char *id, size_t max, uint64_t *seqs,
-    bool *truncated)
+raw_open_index(struct fx *fx, const char *name, unsigned int flags,
+    MDB_env **env, MDB_txn **txn, MDB_dbi *dbi)
 {
-	char *cause = NULL;
+	char dir[96];
 
-	memset(seqs, 0, 8 * sizeof *seqs);
-	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
-	assert_int_equal(store_rd_history(fx->s, "meeting", id, strlen(id),
-	    max, seqs_cb, seqs, truncated), STORE_OK);
-	store_rd_end(fx->s);
+	snprintf(dir, sizeof dir, "%s/index", fx->dir);
+	assert_int_equal(mdb_env_create(env), 0);
+	mdb_env_set_maxdbs(*env, 8);
+	mdb_env_set_mapsize(*env, 16u << 20);
+	assert_int_equal(mdb_env_open(*env, dir, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
+	assert_int_equal(mdb_dbi_open(*txn, name, flags, dbi), 0);
 }
 
-/* Committed without indexing, events are in the log but not in the
- * indexes; index steps bring them in, in seq order, n at a time.  At any
- * lag get's lookups (latest, history) are right: the log's tail is
- * searched for what the indexes lack. */
+/* What get and list see, checked against the events of fill4(). */
 static void
-test_index_lags_log(void **state)
+check4(struct fx *fx)
 {
-	struct fx *fx = *state;
-	const uint8_t *body;
-	size_t len;
-	uint64_t h[8];
-	bool tr;
-	char *cause = NULL;
-
-	fx->index_n = 0;
-	add(fx, "m1", NULL, 10, "CH", 10);
-	add(fx, "m2", NULL, 20, "FR", 10);
-	add(fx, "m1", NULL, 30, "CH", 10);
-	commit_ok(fx);
-	assert_int_equal(store_last_seq(fx->s), 3);
-	assert_int_equal(store_indexed_seq(fx->s), 0);
-	assert_int_equal(rd_lag(fx), 3);
-	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
-	assert_int_equal(store_rd_event(fx->s, 3, &body, &len), STORE_OK);
-	assert_int_equal(body_seq(body, len), 3);
-	store_rd_end(fx->s);
-	assert_latest(fx, "m1", STORE_OK, 3);
-	assert_latest(fx, "m3", STORE_NOTFOUND, 0);
-	history_of(fx, "m1", 10, h, &tr);
-	assert_int_equal(h[0], 2);
-	assert_int_equal(h[1], 1);
-	assert_int_equal(h[2], 3);
-	assert_false(tr);
-
-	index_step(fx, 1);
-	assert_int_equal(store_indexed_seq(fx->s), 1);
-	assert_int_equal(rd_lag(fx), 2);
-	assert_latest(fx, "m1", STORE_OK, 3);
-	assert_latest(fx, "m2", STORE_OK, 2);
-	/* One from the index, one from the tail; the newest 1 only. */
-	history_of(fx, "m1", 10, h, &tr);
-	assert_int_equal(h[0], 2);
-	assert_int_equal(h[1], 1);
-	assert_int_equal(h[2], 3);
-	history_of(fx, "m1", 1, h, &tr);
-	assert_int_equal(h[0], 1);
-	assert_int_equal(h[1], 3);
-	assert_true(tr);
-
-	index_step(fx, UINT64_MAX);
-	assert_int_equal(store_indexed_seq(fx->s), 3);
-	assert_int_equal(rd_lag(fx), 0);
-	assert_latest(fx, "m1", STORE_OK, 3);
-	assert_latest(fx, "m2", STORE_OK, 2);
-	history_of(fx, "m1", 10, h, &tr);
-	assert_int_equal(h[0], 2);
-	assert_int_equal(h[2], 3);
-	/* Nothing left: a step is a no-op. */
-	index_step(fx, UINT64_MAX);
-	assert_int_equal(store_indexed_seq(fx->s), 3);
-}
-
-/* The list time and country come back from the record: list finds an
- * event indexed late exactly as one indexed in its own commit. */
-static void
-test_index_late_list(void **state)
-{
-	struct fx *fx = *state;
 	struct list_acc a = { 0 };
+	uint64_t seq;
 	char *cause = NULL;
 
-	fx->index_n = 0;
-	add(fx, "a", NULL, 300, "CH", 1);	/* 1, replaced by 4 */
-	add(fx, "b", NULL, 100, "KR", 1);	/* 2 */
-	add(fx, "c", NULL, 200, "CH", 1);	/* 3 */
-	commit_ok(fx);
-	index_step(fx, 2);
-	add(fx, "a", NULL, 50, "CH", 1);	/* 4 */
-	add(fx, "d", NULL, 200, "CH", 1);	/* 5 */
-	commit_ok(fx);
-	index_step(fx, UINT64_MAX);
+	assert_int_equal(store_indexed_seq(fx->s), 4);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
-	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb, &a);
-	assert_int_equal(a.n, 4);
-	assert_int_equal(a.seqs[0], 4);
-	assert_int_equal(a.seqs[1], 2);
-	assert_int_equal(a.seqs[2], 3);
-	assert_int_equal(a.seqs[3], 5);
-	memset(&a, 0, sizeof a);
-	store_rd_list(fx->s, "meeting", "CH", 100, 200, list_cb, &a);
+	assert_int_equal(store_rd_latest(fx->s, "meeting", "a", 1, &seq),
+	    STORE_OK);
+	assert_int_equal(seq, 4);
+	store_rd_list(fx->s, "meeting", "CH", INT64_MIN, INT64_MAX, list_cb,
+	    &a);
 	assert_int_equal(a.n, 2);
-	assert_int_equal(a.seqs[0], 3);
-	assert_int_equal(a.seqs[1], 5);
+	assert_int_equal(a.seqs[0], 4);		/* a, time 50 */
+	assert_int_equal(a.seqs[1], 3);		/* c, time 200 */
 	store_rd_end(fx->s);
-}
-
-/* A msg_id not yet indexed still dedupes: in a later commit, within one,
- * and across a reopen (read back from the log); after the index step
- * the msgids database has it. */
-static void
-test_dedupe_unindexed(void **state)
-{
-	struct fx *fx = *state;
-	struct store_item *a;
-
-	fx->index_n = 0;
-	add(fx, "m1", "k1", 10, "CH", 10);
-	commit_ok(fx);
-	a = add(fx, "m2", "k1", 10, "CH", 10);
-	add(fx, "m3", "k3", 10, "CH", 10);
-	add(fx, "m4", "k3", 10, "CH", 10);
-	commit_ok(fx);
-	assert_true(a->duplicate);
-	assert_int_equal(a->seq, 1);
-	assert_false(fx->items[1].duplicate);
-	assert_true(fx->items[2].duplicate);
-	assert_int_equal(fx->items[2].seq, 2);
-
-	reopen(fx);
-	assert_int_equal(store_indexed_seq(fx->s), 0);
-	assert_int_equal(store_last_seq(fx->s), 2);
-	add(fx, "m5", "k3", 10, "CH", 10);
+	/* The msg_ids dedupe. */
+	add(fx, "z", "k2", 1, "CH", 1);
 	commit_ok(fx);
 	assert_true(fx->items[0].duplicate);
 	assert_int_equal(fx->items[0].seq, 2);
-
-	index_step(fx, UINT64_MAX);
-	add(fx, "m6", "k1", 10, "CH", 10);
-	add(fx, "m7", "k7", 10, "CH", 10);
-	commit_ok(fx);
-	assert_true(fx->items[0].duplicate);
-	assert_int_equal(fx->items[0].seq, 1);
-	assert_false(fx->items[1].duplicate);
-	assert_int_equal(fx->items[1].seq, 3);
 }
 
-/* A failed commit takes back the msg_ids it added: the same event is
- * new on the next try. */
 static void
-test_failed_commit_forgets_msgids(void **state)
+fill4(struct fx *fx)
+{
+	add(fx, "a", "k1", 300, "CH", 1);	/* 1, replaced by 4 */
+	add(fx, "b", "k2", 100, "KR", 1);	/* 2 */
+	add(fx, "c", "k3", 200, "CH", 1);	/* 3 */
+	add(fx, "a", "k4", 50, "CH", 1);	/* 4 */
+	commit_ok(fx);
+}
+
+/* The indexes live in dir/index, "open" while the store is, "clean"
+ * after store_close(). */
+static void
+test_index_state_file(void **state)
 {
 	struct fx *fx = *state;
-	char *cause = NULL;
+	char st[128];
 
-	fx->opts.map_size = 1u << 20;
+	fill4(fx);
+	read_state(fx, st, sizeof st);
+	assert_int_equal(strncmp(st, "open ", 5), 0);
+	store_close(&fx->s);
+	read_state(fx, st, sizeof st);
+	assert_int_equal(strncmp(st, "clean ", 6), 0);
 	reopen(fx);
-	fx->index_n = 0;
-	add(fx, "m1", "once", 1, "CH", 10);
-	for (int j = 0; j < 40; j++) {
-		char id[16];
-
-		snprintf(id, sizeof id, "big%d", j);
-		add(fx, id, NULL, 1, "CH", 30000);
-	}
-	assert_int_equal(commit(fx, &cause), -1);
-	free(cause);
-	assert_int_equal(store_last_seq(fx->s), 0);
-	add(fx, "m1", "once", 1, "CH", 10);
-	commit_ok(fx);
-	assert_false(fx->items[0].duplicate);
-	assert_int_equal(fx->items[0].seq, 1);
+	check4(fx);
 }
 
-/* Retention removes only indexed events' entries, so an event it is to
- * remove is indexed first: nothing dangles in the indexes. */
+/* Left open by another boot (a power loss): built again from the log,
+ * list times and msg_ids included. */
 static void
-test_retention_indexes_first(void **state)
+test_index_rebuilt_after_power_loss(void **state)
 {
 	struct fx *fx = *state;
-	uint64_t first, last, count;
-	char *cause = NULL, id[16], key[16];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
 
-	fx->opts.max_events = 3;
+	fill4(fx);
+	store_close(&fx->s);
+	/* Empty it, so that only a rebuild can answer. */
+	raw_open_index(fx, "history", MDB_DUPSORT | MDB_DUPFIXED, &env, &txn,
+	    &dbi);
+	assert_int_equal(mdb_drop(txn, dbi, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	write_state(fx, "open 00000000-not-this-boot\n");
 	reopen(fx);
-	fx->index_n = 0;
-	for (int i = 0; i < 8; i++) {
-		snprintf(id, sizeof id, "m%d", i);
-		snprintf(key, sizeof key, "k%d", i);
-		add(fx, id, key, i, "CH", 10);
-	}
-	commit_ok(fx);
-	assert_true(store_indexed_seq(fx->s) >= 5);
-	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
-	store_rd_range(fx->s, &first, &last, &count);
-	store_rd_end(fx->s);
-	assert_int_equal(first, 6);
-	assert_int_equal(count, 3);
-	assert_latest(fx, "m0", STORE_NOTFOUND, 0);
-	index_step(fx, UINT64_MAX);
-	assert_latest(fx, "m4", STORE_NOTFOUND, 0);
-	assert_latest(fx, "m7", STORE_OK, 8);
-	/* The removed events' msg_ids went with them. */
-	add(fx, "m0", "k0", 0, "CH", 10);
-	commit_ok(fx);
-	assert_false(fx->items[0].duplicate);
+	check4(fx);
 }
 
-/* A version 2 store (indexed in every commit, no indexed_seq) opens as
- * version 3 with everything indexed. */
+/* After a crash of the process (same boot) the index is kept and caught
+ * up from where it stopped. */
+static void
+test_index_caught_up_after_crash(void **state)
+{
+	struct fx *fx = *state;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t one[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+	MDB_val k = { 11, "indexed_seq" }, d = { 8, one };
+	char st[128];
+
+	add(fx, "a", "k1", 300, "CH", 1);
+	commit_ok(fx);
+	read_state(fx, st, sizeof st);
+	add(fx, "b", "k2", 100, "KR", 1);
+	add(fx, "c", "k3", 200, "CH", 1);
+	add(fx, "a", "k4", 50, "CH", 1);
+	commit_ok(fx);
+	store_close(&fx->s);
+	/* As if the index's last commit had not happened: seq 1 only. */
+	raw_open_index(fx, "meta", 0, &env, &txn, &dbi);
+	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	raw_open_index(fx, "history", MDB_DUPSORT | MDB_DUPFIXED, &env, &txn,
+	    &dbi);
+	{
+		uint8_t key[32] = "meeting";
+		MDB_val hk = { 9, key };
+
+		memcpy(key + 8, "a", 1);
+		assert_int_equal(mdb_del(txn, dbi, &hk, NULL), 0);
+		memcpy(key + 8, "b", 1);
+		assert_int_equal(mdb_del(txn, dbi, &hk, NULL), 0);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	/* "clean <boot>" -> "open <boot>": this boot, not closed. */
+	assert_int_equal(strncmp(st, "open ", 5), 0);
+	write_state(fx, st);
+	reopen(fx);
+	assert_int_equal(store_last_seq(fx->s), 4);
+	{
+		uint64_t seq;
+		char *cause = NULL;
+
+		assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+		assert_int_equal(store_rd_latest(fx->s, "meeting", "b", 1,
+		    &seq), STORE_OK);
+		assert_int_equal(seq, 2);
+		store_rd_end(fx->s);
+	}
+}
+
+/* An index that goes past the log (the log restored from an older copy)
+ * is built again. */
+static void
+test_index_newer_than_log(void **state)
+{
+	struct fx *fx = *state;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t big[8] = { 0, 0, 0, 0, 0, 0, 3, 0 };
+	MDB_val k = { 11, "indexed_seq" }, d = { 8, big };
+
+	fill4(fx);
+	store_close(&fx->s);
+	raw_open_index(fx, "meta", 0, &env, &txn, &dbi);
+	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	reopen(fx);
+	check4(fx);
+}
+
+/* A version 2 store (indexes in the log) is upgraded: the old index
+ * databases are dropped from the log and built in dir/index. */
 static void
 test_version2_upgraded(void **state)
 {
 	struct fx *fx = *state;
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi dbi;
+	MDB_dbi dbi, hist;
 	uint8_t v[8] = { 0, 0, 0, 0, 0, 0, 0, 2 };
 	MDB_val k = { 7, "version" }, d = { 8, v };
-	MDB_val ik = { 11, "indexed_seq" };
+	MDB_val hk = { 4, "junk" }, hd = { 4, "junk" };
+	char cmd[160];
 
-	add(fx, "m1", NULL, 10, "CH", 10);
-	add(fx, "m2", NULL, 10, "CH", 10);
-	commit_ok(fx);
+	fill4(fx);
 	store_close(&fx->s);
+	snprintf(cmd, sizeof cmd, "rm -rf %s/index", fx->dir);
+	assert_int_equal(system(cmd), 0);
 	raw_open(fx, "meta", &env, &txn, &dbi);
 	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-	assert_int_equal(mdb_del(txn, dbi, &ik, NULL), 0);
+	assert_int_equal(mdb_dbi_open(txn, "history",
+	    MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &hist), 0);
+	assert_int_equal(mdb_put(txn, hist, &hk, &hd, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 
 	reopen(fx);
-	assert_int_equal(store_indexed_seq(fx->s), 2);
-	assert_latest(fx, "m2", STORE_OK, 2);
+	check4(fx);
 	store_close(&fx->s);
 	raw_open(fx, "meta", &env, &txn, &dbi);
 	assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
 	assert_int_equal(((const uint8_t *)d.mv_data)[7], 3);
+	assert_int_equal(mdb_dbi_open(txn, "history", 0, &hist),
+	    MDB_NOTFOUND);
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
 	reopen(fx);
@@ -1066,11 +1006,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_index_lags_log, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_index_late_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dedupe_unindexed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_commit_forgets_msgids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retention_indexes_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_state_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_rebuilt_after_power_loss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_caught_up_after_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_newer_than_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version2_upgraded, setup, teardown),
 	};
 
