@@ -936,7 +936,9 @@ api_complete(struct wartad *wd, struct batch *b)
 	for (size_t i = 0; i < b->npend; i++) {
 		const struct pending *p = &b->pend[i];
 
-		if (p->http != NULL)
+		if (p->http != NULL && p->req != NULL)
+			http_read_done(wd, p->http, p->req, p->req_len);
+		else if (p->http != NULL)
 			http_publish_done(wd, p->http, b->status == 0 ?
 			    &b->items[p->item] : NULL, b->cause);
 		else if (p->item >= 0) {

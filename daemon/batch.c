@@ -89,6 +89,8 @@ batch_reset(struct batch *b)
 	b->nitems = b->nrejects = b->npend = b->ncursors = 0;
 	b->retain = false;
 	b->catch_up = false;
+	b->phase = 0;
+	b->logged = b->replied = false;
 	b->status = 0;
 	free(b->cause);
 	b->cause = NULL;
@@ -152,6 +154,13 @@ writer_main(void *arg)
 		    wartad_now_ms(), &b->out, &b->res, &b->cause);
 		b->commit_us = wartad_mono_us() - t0;
 
+		/* The log has committed: the loop may notify and ack while
+		   the indexes are written. */
+		__atomic_store_n(&b->phase, 1, __ATOMIC_RELEASE);
+		while (write(w->efd, &one, sizeof one) == -1 && errno == EINTR)
+			;
+		b->indexed_seq = store_write_index(w->store);
+		__atomic_store_n(&b->phase, 2, __ATOMIC_RELEASE);
 		while (write(w->efd, &one, sizeof one) == -1 && errno == EINTR)
 			;
 	}
@@ -182,23 +191,29 @@ batch_count_commit(struct wartad *wd, const struct batch *b)
 	}
 }
 
+/* Whether every reply waiting on b is an ack of a publish: then they
+ * can go once the log has committed, before the indexes are written. */
+static bool
+batch_acks_only(const struct batch *b)
+{
+	for (size_t i = 0; i < b->npend; i++)
+		if (b->pend[i].item < 0)
+			return false;
+	return true;
+}
+
 /*
- * The loop side of completion.  The order is the durability promise:
- * the transaction has committed (the writer is done), then notifications
- * are published, then acks and waiting replies are sent.  Nothing is
- * notified or acknowledged before its commit.
+ * The loop side of the log's commit (phase 1).  The order is the
+ * durability promise: the transaction has committed, then notifications
+ * are published, then acks are sent.  Nothing is notified or
+ * acknowledged before its commit.  A batch with reads waiting answers
+ * them, and everything else, after the indexes (phase 2), so that a read
+ * sees the events committed before it and replies keep their order.
  */
 static void
-batch_done(evutil_socket_t fd, short what, void *arg)
+batch_logged(struct wartad *wd, struct batch *b)
 {
-	struct writer *w = arg;
-	struct wartad *wd = w->wd;
-	struct batch *b = wd->busy;
-	uint64_t n;
-
-	if (read(fd, &n, sizeof n) == -1 || b == NULL)
-		return;
-	wd->busy = NULL;
+	b->logged = true;
 	wd->st.commits++;
 	log_debug("commit: %zu events, %zu rejects, %zu replies in %" PRId64
 	    " us", b->nitems, b->nrejects, b->npend, b->commit_us);
@@ -207,7 +222,6 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 		fault_point("after_commit");	/* tests only: see fault.c */
 		if (b->res.last_seq > wd->last_seq)
 			wd->last_seq = b->res.last_seq;
-		wd->indexed_seq = b->res.indexed_seq;
 		wd->retain_more = b->res.more_retention;
 		if (b->res.removed)
 			log_debug("retention removed %" PRIu64 " events",
@@ -230,8 +244,36 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < b->nitems; i++)
 		if (b->status == 0 && b->items[i].duplicate)
 			wd->st.duplicates++;
-	/* 2. acks and the replies that waited for this commit */
-	api_complete(wd, b);
+	/* 2. acks */
+	if (batch_acks_only(b)) {
+		api_complete(wd, b);
+		b->replied = true;
+	}
+}
+
+/* The writer's eventfd: the log committed (phase 1), then the indexes
+ * (phase 2, when the batch is done and the next may go). */
+static void
+batch_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer *w = arg;
+	struct wartad *wd = w->wd;
+	struct batch *b = wd->busy;
+	uint64_t n;
+	int phase;
+
+	if (read(fd, &n, sizeof n) == -1 || b == NULL)
+		return;
+	phase = __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE);
+	if (phase >= 1 && !b->logged)
+		batch_logged(wd, b);
+	if (phase < 2)
+		return;
+	wd->busy = NULL;
+	wd->indexed_seq = b->indexed_seq;
+	/* 3. the replies that waited for the indexes */
+	if (!b->replied)
+		api_complete(wd, b);
 
 	batch_reset(b);
 	wd->spare = b;

@@ -343,6 +343,36 @@ http_run(struct wartad *wd, struct evhttp_request *req)
 	http_api_reply(req, 200, &http_reply_buf);
 }
 
+/*
+ * The same for a read of the indexes (get, list): while a commit is with
+ * the writer its events may be acknowledged (a POST answered) before the
+ * indexes have them, so the read waits for the commit, as the api's do.
+ */
+static void
+http_run_indexed(struct wartad *wd, struct evhttp_request *req)
+{
+	struct pending *p;
+
+	if (!batch_pending(wd)) {
+		http_run(wd, req);
+		return;
+	}
+	p = batch_add_pending(wd);
+	p->http = req;
+	p->req = arena_dup(&wd->fill->arena, http_req_buf.data,
+	    http_req_buf.size);
+	p->req_len = http_req_buf.size;
+}
+
+/* A read that waited for a commit: run it now. */
+void
+http_read_done(struct wartad *wd, struct evhttp_request *req,
+    const uint8_t *buf, size_t len)
+{
+	api_exec(wd, buf, len, &http_reply_buf);
+	http_api_reply(req, 200, &http_reply_buf);
+}
+
 /* GET /v1/events?from_seq=&prefix=&limit=: the api's replay. */
 static void
 http_events(struct wartad *wd, struct evhttp_request *req,
@@ -403,13 +433,13 @@ http_entities(struct wartad *wd, struct evhttp_request *req,
 	fixed[1] = type;
 	if (slash == NULL) {
 		if (http_build(req, "list", fixed, 1, http_list_args) == 0)
-			http_run(wd, req);
+			http_run_indexed(wd, req);
 	} else if ((id = http_segment(req, slash + 1, strlen(slash + 1))) !=
 	    NULL) {
 		fixed[2] = "id";
 		fixed[3] = id;
 		if (http_build(req, "get", fixed, 2, http_no_args) == 0)
-			http_run(wd, req);
+			http_run_indexed(wd, req);
 	}
 	free(type);
 	free(id);

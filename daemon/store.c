@@ -70,6 +70,13 @@ struct store {
 	uint64_t	 indexed_seq;	/* history, timeidx, msgids hold to here */
 	struct store_idset pending;	/* msg_ids above indexed_seq */
 	struct rlog	 index_rlog;	/* "cannot write the indexes" lines */
+	/* The index transaction of the last write, for store_write_index. */
+	struct {
+		MDB_txn			*itxn;
+		const struct store_item	*items;
+		size_t			 nitems;
+		uint64_t		 before;	/* last_seq before it */
+	} ijob;
 	bool		 full;
 	/* Loop thread: the read transaction, reset between uses. */
 	MDB_txn		*rtxn;
@@ -583,6 +590,7 @@ store_close(struct store **sp)
 		mdb_txn_abort(s->rtxn);
 	if (s->irtxn)
 		mdb_txn_abort(s->irtxn);
+	store_write_index(s);
 	/* The index is whole on disk once synced: a restart after a power
 	   loss need not build it again. */
 	if (mdb_env_sync(s->ienv, 1) != 0 ||
@@ -1448,11 +1456,18 @@ store_put_cursors(struct store *s, MDB_txn *txn,
  * write; get then searches the log's tail and list says it cannot answer.
  */
 static void
-store_index_commit(struct store *s, MDB_txn *itxn, struct store_wcur *wc,
+store_index_commit(struct store *s, MDB_txn *itxn,
     const struct store_item *items, size_t nitems, uint64_t before)
 {
 	uint64_t indexed_seq = s->indexed_seq;
+	struct store_wcur wcs, *wc = &wcs;
 	int rc;
+
+	if ((rc = store_wcur_open(s, NULL, itxn, wc)) != 0) {
+		store_wcur_close(wc);
+		mdb_txn_abort(itxn);
+		goto fail;
+	}
 
 	if (indexed_seq == before) {
 		rc = store_index_items(wc, items, nitems);
@@ -1468,6 +1483,7 @@ store_index_commit(struct store *s, MDB_txn *itxn, struct store_wcur *wc,
 		rc = mdb_txn_commit(itxn);
 	else
 		mdb_txn_abort(itxn);
+fail:
 	if (rc != 0) {
 		s->indexed_seq = indexed_seq;
 		if (log_rate_pass(&s->index_rlog, store_now_ms()))
@@ -1536,12 +1552,18 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 		goto abort;
 	msgpack_sbuffer_destroy(&tmp);
 	*what = "cannot commit";
+	store_wcur_close(&wc);
 	if ((rc = mdb_txn_commit(txn)) != 0) {
-		store_wcur_close(&wc);
 		mdb_txn_abort(itxn);
 		goto undo;
 	}
-	store_index_commit(s, itxn, &wc, items, nitems, last_seq);
+	/* The indexes are for store_write_index(), once the loop has the
+	   log's news.  The cursors stay open in the transaction: LMDB
+	   closes a write transaction's cursors when it ends. */
+	s->ijob.itxn = itxn;
+	s->ijob.items = items;
+	s->ijob.nitems = nitems;
+	s->ijob.before = last_seq;
 	return 0;
 
 abort:
@@ -1574,6 +1596,19 @@ store_disk_full(const struct store *s, int rc)
 	return (uint64_t)sv.f_bavail * sv.f_frsize < (1u << 20);
 }
 
+/* The second half of a store_write(): its events into the indexes.
+ * Returns the seq the indexes now go to. */
+uint64_t
+store_write_index(struct store *s)
+{
+	if (s->ijob.itxn != NULL) {
+		store_index_commit(s, s->ijob.itxn, s->ijob.items,
+		    s->ijob.nitems, s->ijob.before);
+		memset(&s->ijob, 0, sizeof s->ijob);
+	}
+	return s->indexed_seq;
+}
+
 /* Store a batch in one durable transaction. */
 int
 store_write(struct store *s, struct store_item *items, size_t nitems,
@@ -1585,6 +1620,7 @@ store_write(struct store *s, struct store_item *items, size_t nitems,
 	int rc;
 
 	memset(res, 0, sizeof *res);
+	store_write_index(s);
 	for (;;) {
 		rc = store_write_txn(s, items, nitems, rejects, nrejects,
 		    cursors, ncursors, now_ms, out, res, &what);
@@ -1592,7 +1628,6 @@ store_write(struct store *s, struct store_item *items, size_t nitems,
 			break;
 	}
 	res->last_seq = s->last_seq;
-	res->indexed_seq = s->indexed_seq;
 	__atomic_store_n(&s->full, rc == MDB_MAP_FULL || store_disk_full(s, rc),
 	    __ATOMIC_RELAXED);
 	if (rc == 0)

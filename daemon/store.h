@@ -143,6 +143,16 @@ int store_write(struct store *s, struct store_item *items, size_t nitems,
     const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
     msgpack_sbuffer *out, struct store_result *res, char **cause);
 
+/*
+ * Writer thread, after each store_write() that succeeded (the loop may
+ * publish and acknowledge in between): index its events, in a
+ * transaction of the index environment that is not synced.  Returns the
+ * seq the indexes go to; a failure is logged and leaves them behind, to
+ * be caught up by a later write.  store_write() and store_close() call
+ * it themselves if it was not.
+ */
+uint64_t store_write_index(struct store *s);
+
 /* Loop thread, in a read transaction: the saved cursor of a webhook;
  * STORE_NOTFOUND when it has none yet. */
 int store_rd_cursor(struct store *s, const char *name, uint64_t *seq);

@@ -73,6 +73,11 @@ struct batch {
 	char			*cause;
 	struct store_result	 res;
 	int64_t			 commit_us;	/* time the commit took */
+	int			 phase;		/* 1: log committed, 2: indexed
+						   (atomic, the writer sets) */
+	uint64_t		 indexed_seq;	/* at phase 2 */
+	bool			 logged;	/* the loop did phase 1 */
+	bool			 replied;	/* ... and sent the replies */
 };
 
 /* Upper bounds (us) of the commit latency histogram's buckets; the last
@@ -214,6 +219,8 @@ void		 fault_point(const char *name);
 /* http.c */
 int		 http_open(struct wartad *, char **cause);
 void		 http_close(struct wartad *);
+void		 http_read_done(struct wartad *, struct evhttp_request *,
+		    const uint8_t *, size_t);
 void		 http_publish_done(struct wartad *, struct evhttp_request *,
 		     const struct store_item *, const char *cause);
 void		 http_json_error(struct evhttp_request *, const char *code,
