@@ -232,13 +232,15 @@ wb_sub_main(void *arg)
 				break;
 			continue;
 		}
-		idle_from = 0;
 		if (!zmq_msg_more(&t))
 			continue;
 		zmq_msg_recv(&b, s->sock, 0);
+		/* A heartbeat is not a notification: it must not keep an
+		   idle spell (some notifications lost) from ending. */
 		if (zmq_msg_size(&t) >= 4 &&
 		    memcmp(zmq_msg_data(&t), "_sys", 4) == 0)
 			continue;
+		idle_from = 0;
 		s->t_last = bench_now_ns();
 		s->got++;
 		if (s->e2e) {

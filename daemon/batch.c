@@ -159,7 +159,9 @@ writer_main(void *arg)
 		__atomic_store_n(&b->phase, 1, __ATOMIC_RELEASE);
 		while (write(w->efd, &one, sizeof one) == -1 && errno == EINTR)
 			;
+		t0 = wartad_mono_us();
 		b->indexed_seq = store_write_index(w->store);
+		b->index_us = wartad_mono_us() - t0;
 		__atomic_store_n(&b->phase, 2, __ATOMIC_RELEASE);
 		while (write(w->efd, &one, sizeof one) == -1 && errno == EINTR)
 			;
@@ -271,6 +273,8 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 		return;
 	wd->busy = NULL;
 	wd->indexed_seq = b->indexed_seq;
+	log_debug("indexes: %zu events in %" PRId64 " us", b->nitems,
+	    b->index_us);
 	/* 3. the replies that waited for the indexes */
 	if (!b->replied)
 		api_complete(wd, b);

@@ -23,7 +23,7 @@
  *
  * Keys beyond PROTOCOL.md section 10, our extensions:
  *
- *   [store]  batch_max = 65536      events per LMDB transaction, 1..1000000
+ *   [store]  batch_max = 16384      events per LMDB transaction, 1..1000000
  *   [ingest] hwm = 1000000          ingest SUB receive high-water mark,
  *                                   0 (unlimited)..2147483647
  *   [notify] hwm = 100000           notify XPUB send high-water mark, same
@@ -270,7 +270,7 @@ config_defaults(struct config *cfg)
 	cfg->max_events = 0;
 	cfg->max_age_days = 0;
 	cfg->max_rejects = 10000;
-	cfg->batch_max = 65536;
+	cfg->batch_max = 16384;
 
 	cfg->ingest_bind = xstrdup("tcp://127.0.0.1:7401");
 	cfg->ingest_connect = xcalloc(1, sizeof *cfg->ingest_connect);

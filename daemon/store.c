@@ -29,7 +29,7 @@
 #define STORE_FORMAT_CRC32	1	/* record format byte: zlib crc32 */
 #define STORE_FORMAT		2	/* ... CRC-32C, written since */
 #define STORE_REC_HDR		5	/* crc32 + format */
-#define STORE_INDEX_CHUNK	65536	/* events per index transaction */
+#define STORE_INDEX_CHUNK	16384	/* events per index transaction */
 #define STORE_KEY_MAX		200	/* type + NUL + id, msg_id */
 #define STORE_RETAIN_STEP	2048	/* events removed per transaction */
 #define STORE_HIST_LEN		18	/* history value: seq, time, country */

@@ -1,35 +1,40 @@
 /*
- * store.h — the durable store: one LMDB environment with named databases.
+ * store.h — the store: two LMDB environments, the log and its indexes.
  *
+ * The log, <dir>/data.mdb, durable (every commit fsync'd):
  *   events   seq (u64 BE) -> record: the notification body
+ *   rejects  n (u64 BE) -> record: the rejects item map
+ *   meta     "version", "last_seq", "last_reject" -> u64 BE
+ *   cursors  webhook name -> u64 BE: the last seq it was given
+ *
+ * The indexes, <dir>/index/data.mdb, derived from the log and written
+ * without fsync (MDB_NOSYNC):
  *   history  type "\0" id -> {seq (u64 BE), list time, country}, sorted
  *            duplicates: every seq; the last is the latest state
  *   timeidx  type "\0" time (flipped BE) seq (BE) -> country: for `list`
  *   msgids   msg_id -> seq: the dedupe index
- *   rejects  n (u64 BE) -> record: the rejects item map
- *   meta     "version", "last_seq", "last_reject", "indexed_seq" -> u64 BE
- *   cursors  webhook name -> u64 BE: the last seq it was given
+ *   meta     "indexed_seq" -> u64 BE: the log is indexed to here
+ *
+ * Why two: an fsync on this kind of disk costs about 57 us per scattered
+ * 4 KB page, and the index pages a commit touches are scattered; the
+ * log's appends are not.  The indexes hold nothing the log does not, so
+ * they need no fsync: after a crash of the process the page cache still
+ * has every commit (and the start-up indexes what the last one missed);
+ * after a power loss <dir>/index/state, written durably, still says
+ * "open" for an earlier boot, and the indexes are built again from the
+ * log.  store_write() commits the log; store_write_index() then the
+ * indexes, so the loop can notify and acknowledge in between.
  *
  * A record is [checksum LE][format byte][payload]; the checksum covers
  * the format byte and the payload and is verified on every read, since
- * LMDB does not checksum values.  Format 3 (events) is CRC-32C with the
- * event's list time (8 bytes BE) before the body, format 2 (rejects, and
- * events of version 2 stores) CRC-32C, format 1 (still read) zlib's
- * CRC-32.  A mismatch is logged and reported, never served.
+ * LMDB does not checksum values.  Format 2 (written) is CRC-32C, format 1
+ * (still read) zlib's CRC-32.  A mismatch is logged and reported, never
+ * served.
  *
- * The indexes lag the log.  A durable commit appends events to `events`
- * (and checks msg_ids against `msgids` and the msg_ids not yet indexed,
- * held in memory); history, timeidx and msgids are brought up to date by
- * index steps, many events to a transaction, up to meta "indexed_seq".
- * The caller of store_write() says how many to index (batch.c decides:
- * in bulk when the writer is idle or the lag is long, all of it before a
- * read that needs them).  After a crash the lag is read back from the
- * log: the events are durable, the indexes are derived from them.
- *
- * Threads: store_write() runs on the writer thread only; the read
- * functions run on the loop thread only, between store_rd_begin() and
- * store_rd_end(), and never across loop iterations.  Pointers returned by
- * reads live until store_rd_end().
+ * Threads: store_write() and store_write_index() run on the writer
+ * thread only; the read functions run on the loop thread only, between
+ * store_rd_begin() and store_rd_end(), and never across loop iterations.
+ * Pointers returned by reads live until store_rd_end().
  */
 #ifndef WARTA_STORE_H
 #define WARTA_STORE_H

@@ -76,6 +76,7 @@ struct batch {
 	int			 phase;		/* 1: log committed, 2: indexed
 						   (atomic, the writer sets) */
 	uint64_t		 indexed_seq;	/* at phase 2 */
+	int64_t			 index_us;	/* time the indexes took */
 	bool			 logged;	/* the loop did phase 1 */
 	bool			 replied;	/* ... and sent the replies */
 };

@@ -142,7 +142,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->max_events, 0);
 	assert_int_equal(cfg->max_age_days, 0);
 	assert_int_equal(cfg->max_rejects, 10000);
-	assert_int_equal(cfg->batch_max, 65536);
+	assert_int_equal(cfg->batch_max, 16384);
 	assert_string_equal(cfg->ingest_bind, "tcp://127.0.0.1:7401");
 	assert_non_null(cfg->ingest_connect);
 	assert_null(cfg->ingest_connect[0]);
