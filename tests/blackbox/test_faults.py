@@ -254,7 +254,8 @@ def test_thousand_vanishing_clients(t):
         wait_for(lambda: stats(api)["subscribers"] == 0, timeout=60,
                  what="subscriptions gone")
 
-    fds0 = _nfds(d)             # the api client's connection included
+    stats(api)                  # its connection is up (accepted) ...
+    fds0 = _nfds(d)             # ... and counted here
     storm(1000)                 # warm up: allocator pools, queues
     wait_for(lambda: _nfds(d) <= fds0, timeout=60,
              what="descriptors back to %d after the warm-up" % fds0)
