@@ -330,6 +330,44 @@ raw_open(struct fx *fx, const char *name, MDB_env **env, MDB_txn **txn,
 	assert_int_equal(mdb_dbi_open(*txn, name, 0, dbi), 0);
 }
 
+/* Open the index environment raw, with dbi of name. */
+static void
+raw_open_index(struct fx *fx, const char *name, unsigned int flags,
+    MDB_env **env, MDB_txn **txn, MDB_dbi *dbi)
+{
+	char dir[96];
+
+	snprintf(dir, sizeof dir, "%s/index", fx->dir);
+	assert_int_equal(mdb_env_create(env), 0);
+	mdb_env_set_maxdbs(*env, 8);
+	mdb_env_set_mapsize(*env, 16u << 20);
+	assert_int_equal(mdb_env_open(*env, dir, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
+	assert_int_equal(mdb_dbi_open(*txn, name, flags, dbi), 0);
+}
+
+/* Put meta key = v (u64 BE) in the closed store's log (index false) or
+ * its index environment. */
+static void
+raw_meta_put(struct fx *fx, bool index, const char *key, uint64_t v)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t b[8];
+	MDB_val k = { strlen(key), (void *)key }, d = { 8, b };
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+	if (index)
+		raw_open_index(fx, "meta", 0, &env, &txn, &dbi);
+	else
+		raw_open(fx, "meta", &env, &txn, &dbi);
+	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
 /* Rewrite event seq's record as format 1 (zlib crc32), crc + bad. */
 static void
 rewrite_format1(struct fx *fx, uint64_t seq, uint32_t bad)
@@ -388,19 +426,11 @@ static void
 test_version_refused(void **state)
 {
 	struct fx *fx = *state;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	/* Version 1 is the layout before history held the latest state. */
-	uint8_t v[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
-	MDB_val k = { 7, "version" }, d = { 8, v };
 	char *cause = NULL;
 
 	store_close(&fx->s);
-	raw_open(fx, "meta", &env, &txn, &dbi);
-	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	/* Version 1 is the layout before history held the latest state. */
+	raw_meta_put(fx, false, "version", 1);
 
 	assert_int_equal(store_open(&fx->s, &fx->opts, &cause), -1);
 	assert_non_null(cause);
@@ -776,22 +806,6 @@ read_state(struct fx *fx, char *buf, size_t len)
 	fclose(f);
 }
 
-/* Open the index environment raw, with dbi of name. */
-static void
-raw_open_index(struct fx *fx, const char *name, unsigned int flags,
-    MDB_env **env, MDB_txn **txn, MDB_dbi *dbi)
-{
-	char dir[96];
-
-	snprintf(dir, sizeof dir, "%s/index", fx->dir);
-	assert_int_equal(mdb_env_create(env), 0);
-	mdb_env_set_maxdbs(*env, 8);
-	mdb_env_set_mapsize(*env, 16u << 20);
-	assert_int_equal(mdb_env_open(*env, dir, 0, 0640), 0);
-	assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
-	assert_int_equal(mdb_dbi_open(*txn, name, flags, dbi), 0);
-}
-
 /* What get and list see, checked against the events of fill4(). */
 static void
 check4(struct fx *fx)
@@ -878,8 +892,6 @@ test_index_caught_up_after_crash(void **state)
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	uint8_t one[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
-	MDB_val k = { 11, "indexed_seq" }, d = { 8, one };
 	char st[128];
 
 	add(fx, "a", "k1", 300, "CH", 1);
@@ -891,10 +903,7 @@ test_index_caught_up_after_crash(void **state)
 	commit_ok(fx);
 	store_close(&fx->s);
 	/* As if the index's last commit had not happened: seq 1 only. */
-	raw_open_index(fx, "meta", 0, &env, &txn, &dbi);
-	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_meta_put(fx, true, "indexed_seq", 1);
 	raw_open_index(fx, "history", MDB_DUPSORT | MDB_DUPFIXED, &env, &txn,
 	    &dbi);
 	{
@@ -931,18 +940,10 @@ static void
 test_index_newer_than_log(void **state)
 {
 	struct fx *fx = *state;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	uint8_t big[8] = { 0, 0, 0, 0, 0, 0, 3, 0 };
-	MDB_val k = { 11, "indexed_seq" }, d = { 8, big };
 
 	fill4(fx);
 	store_close(&fx->s);
-	raw_open_index(fx, "meta", 0, &env, &txn, &dbi);
-	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_meta_put(fx, true, "indexed_seq", 768);
 	reopen(fx);
 	check4(fx);
 }
