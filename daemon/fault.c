@@ -11,13 +11,15 @@
  * Points:
  *   after_commit   batch.c: a batch's transaction has committed; nothing of
  *                  it is notified or acknowledged yet.
+ *   index_commit   store.c (fault_error): every commit of the indexes fails
+ *                  as a full disk would make it, while the log's succeed.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/fault.h"
 #include "daemon/log.h"
-#include "daemon/wartad.h"
 
 /* Die here if WARTA_FAULT names this point.  Loop thread only. */
 void
@@ -34,4 +36,13 @@ fault_point(const char *name)
 		return;
 	log_warnx("fault: WARTA_FAULT=%s reached: exiting 1 now", name);
 	_exit(1);
+}
+
+/* Whether WARTA_FAULT names this point: the caller then fails. */
+bool
+fault_error(const char *name)
+{
+	const char *armed = getenv("WARTA_FAULT");
+
+	return armed != NULL && strcmp(armed, name) == 0;
 }

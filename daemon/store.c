@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "daemon/crc32c.h"
+#include "daemon/fault.h"
 #include "daemon/log.h"
 #include "daemon/xmalloc.h"
 #include "handlers/handlers.h"
@@ -30,6 +31,10 @@
 #define STORE_FORMAT		2	/* ... CRC-32C, written since */
 #define STORE_REC_HDR		5	/* crc32 + format */
 #define STORE_INDEX_CHUNK	16384	/* events per index transaction */
+/* The index environment's map: address space only (no MDB_WRITEMAP, so
+ * the file grows as pages are written), never what fills first: a full
+ * index would leave get searching the log and list unavailable. */
+#define STORE_INDEX_MAP		(UINT64_C(64) << 30)
 #define STORE_KEY_MAX		200	/* type + NUL + id, msg_id */
 #define STORE_RETAIN_STEP	2048	/* events removed per transaction */
 #define STORE_HIST_LEN		18	/* history value: seq, time, country */
@@ -76,6 +81,7 @@ struct store {
 		const struct store_item	*items;
 		size_t			 nitems;
 		uint64_t		 before;	/* last_seq before it */
+		uint64_t		 first;		/* the log's first after it */
 	} ijob;
 	bool		 full;
 	/* Loop thread: the read transaction, reset between uses. */
@@ -1148,7 +1154,9 @@ store_index_items(struct store_wcur *wc, const struct store_item *items,
 	for (size_t i = 0; i < nitems; i++) {
 		const struct store_item *it = &items[i];
 
-		if (it->duplicate)
+		/* Not a duplicate, nor removed by this batch's retention
+		   (a batch larger than max_events). */
+		if (it->duplicate || it->seq < wc->first_seq)
 			continue;
 		if ((rc = store_index_one(wc, it->type, it->id, it->id_len,
 		    it->country, it->sort_time, it->msg_id, it->msg_id_len,
@@ -1156,6 +1164,55 @@ store_index_items(struct store_wcur *wc, const struct store_item *items,
 			return rc;
 	}
 	return 0;
+}
+
+/*
+ * The msg_ids of the events the indexes do not have yet, into s->pending,
+ * so that they dedupe while the indexes are behind.
+ */
+static void
+store_pending_load(struct store *s)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, d;
+	MDB_txn *rtxn;
+	MDB_cursor *cur;
+	int rc;
+
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rtxn) != 0)
+		return;
+	if (mdb_cursor_open(rtxn, s->events, &cur) == 0) {
+		store_put_be64(kb, s->indexed_seq + 1);
+		for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+		    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+			const uint8_t *body, *ev;
+			const char *msg_id;
+			size_t blen, evlen, len;
+
+			if (k.mv_size == 8 &&
+			    store_open_record(&d, &body, &blen) == 0 &&
+			    store_body_field(body, blen, "event", &ev,
+			    &evlen) == 0 &&
+			    store_body_str(ev, evlen, "msg_id", &msg_id,
+			    &len) == 0 && len > 0 && len <= SCHEMA_MSGID_MAX &&
+			    store_idset_find(&s->pending, msg_id, len) == NULL)
+				store_idset_add(&s->pending, msg_id, len,
+				    store_get_be64(k.mv_data));
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(rtxn);
+}
+
+/* An index write failed: say so (rate-limited); the indexes are behind. */
+static void
+store_index_failed(struct store *s, int rc)
+{
+	if (log_rate_pass(&s->index_rlog, store_now_ms()))
+		log_error("store %s: cannot write the indexes (%s): %" PRIu64
+		    " events are stored but not indexed; get searches the "
+		    "log for them, list answers unavailable until they are",
+		    s->dir, mdb_strerror(rc), s->last_seq - s->indexed_seq);
 }
 
 /* This boot of the kernel: a reboot or a power loss changes it. */
@@ -1199,9 +1256,14 @@ store_index_state(const struct store *s, const char *what)
 	return ok ? 0 : -1;
 }
 
-/* Bring the indexes up to the log at start-up, in steps. */
-static int
-store_index_build(struct store *s, char **cause)
+/*
+ * Bring the indexes up to the log at start-up, in steps.  A failure (a
+ * full disk) is logged and leaves them behind: the daemon starts all the
+ * same, get searches the log for what they lack, and a later write
+ * catches them up.
+ */
+static void
+store_index_build(struct store *s)
 {
 	uint64_t lag = s->last_seq - s->indexed_seq;
 	int64_t t0 = store_now_ms();
@@ -1212,30 +1274,35 @@ store_index_build(struct store *s, char **cause)
 	while (s->indexed_seq < s->last_seq) {
 		MDB_txn *itxn;
 		struct store_wcur wc;
+		uint64_t before = s->indexed_seq;
 		int rc;
 
-		if ((rc = mdb_txn_begin(s->ienv, NULL, 0, &itxn)) != 0 ||
-		    (rc = store_wcur_open(s, NULL, itxn, &wc)) != 0 ||
+		memset(&wc, 0, sizeof wc);
+		if ((rc = mdb_txn_begin(s->ienv, NULL, 0, &itxn)) != 0) {
+			store_index_failed(s, rc);
+			store_pending_load(s);
+			return;
+		}
+		if ((rc = store_wcur_open(s, NULL, itxn, &wc)) != 0 ||
 		    (rc = store_index_catch_up(s, &wc)) != 0 ||
 		    (rc = store_meta_put(itxn, s->imeta, "indexed_seq",
 		    s->indexed_seq)) != 0) {
-			if (itxn != NULL) {
-				store_wcur_close(&wc);
-				mdb_txn_abort(itxn);
-			}
-			*cause = store_cause(s, "cannot build its indexes", rc);
-			return -1;
+			store_wcur_close(&wc);
+			mdb_txn_abort(itxn);
+		} else {
+			store_wcur_close(&wc);
+			rc = mdb_txn_commit(itxn);
 		}
-		store_wcur_close(&wc);
-		if ((rc = mdb_txn_commit(itxn)) != 0) {
-			*cause = store_cause(s, "cannot build its indexes", rc);
-			return -1;
+		if (rc != 0) {
+			s->indexed_seq = before;
+			store_index_failed(s, rc);
+			store_pending_load(s);
+			return;
 		}
 	}
 	if (lag > 0)
 		log_info("store %s: %" PRIu64 " events indexed in %" PRId64
 		    " ms", s->dir, lag, store_now_ms() - t0);
-	return 0;
 }
 
 /*
@@ -1293,9 +1360,7 @@ store_index_open(struct store *s, bool rebuild, char **cause)
 		}
 		if ((rc = mdb_env_create(&s->ienv)) != 0 ||
 		    (rc = mdb_env_set_maxdbs(s->ienv, 8)) != 0 ||
-		    (rc = mdb_env_set_mapsize(s->ienv,
-		    s->opts.max_map_size > s->map_size ?
-		    s->opts.max_map_size : s->map_size)) != 0) {
+		    (rc = mdb_env_set_mapsize(s->ienv, STORE_INDEX_MAP)) != 0) {
 			*cause = store_cause(s, "cannot set up its index", rc);
 			return -1;
 		}
@@ -1341,11 +1406,15 @@ store_index_open(struct store *s, bool rebuild, char **cause)
 		}
 		s->indexed_seq = 0;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0) {
+	if ((rc = store_meta_put(txn, s->imeta, "indexed_seq",
+	    s->indexed_seq)) != 0 || (rc = mdb_txn_commit(txn)) != 0) {
+		if (rc != 0 && txn != NULL)
+			mdb_txn_abort(txn);
 		*cause = store_cause(s, "cannot commit its index", rc);
 		return -1;
 	}
-	return store_index_build(s, cause);
+	store_index_build(s);
+	return 0;
 }
 
 /* Keep one reject, trimming the oldest beyond max_rejects. */
@@ -1457,7 +1526,8 @@ store_put_cursors(struct store *s, MDB_txn *txn,
  */
 static void
 store_index_commit(struct store *s, MDB_txn *itxn,
-    const struct store_item *items, size_t nitems, uint64_t before)
+    const struct store_item *items, size_t nitems, uint64_t before,
+    uint64_t first)
 {
 	uint64_t indexed_seq = s->indexed_seq;
 	struct store_wcur wcs, *wc = &wcs;
@@ -1468,6 +1538,7 @@ store_index_commit(struct store *s, MDB_txn *itxn,
 		mdb_txn_abort(itxn);
 		goto fail;
 	}
+	wc->first_seq = first;
 
 	if (indexed_seq == before) {
 		rc = store_index_items(wc, items, nitems);
@@ -1479,6 +1550,8 @@ store_index_commit(struct store *s, MDB_txn *itxn,
 		rc = store_meta_put(itxn, s->imeta, "indexed_seq",
 		    s->indexed_seq);
 	store_wcur_close(wc);
+	if (rc == 0 && fault_error("index_commit"))
+		rc = ENOSPC;		/* tests only: see fault.c */
 	if (rc == 0)
 		rc = mdb_txn_commit(itxn);
 	else
@@ -1486,12 +1559,7 @@ store_index_commit(struct store *s, MDB_txn *itxn,
 fail:
 	if (rc != 0) {
 		s->indexed_seq = indexed_seq;
-		if (log_rate_pass(&s->index_rlog, store_now_ms()))
-			log_error("store %s: cannot write the indexes (%s): "
-			    "%" PRIu64 " events are stored but not indexed; "
-			    "get searches the log for them, list answers "
-			    "unavailable until they are", s->dir,
-			    mdb_strerror(rc), s->last_seq - s->indexed_seq);
+		store_index_failed(s, rc);
 		return;
 	}
 	store_idset_prune(&s->pending, s->indexed_seq);
@@ -1508,7 +1576,7 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	MDB_txn *txn, *itxn;
 	struct store_wcur wc;
 	msgpack_sbuffer tmp;
-	uint64_t last_seq = s->last_seq, last_reject = s->last_reject;
+	uint64_t last_seq = s->last_seq, last_reject = s->last_reject, first;
 	size_t out_size = out->size;
 	int rc;
 
@@ -1532,6 +1600,18 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	*what = "cannot remove old events";
 	if ((rc = store_retain(s, txn, itxn, now_ms, res)) != 0)
 		goto abort;
+	{
+		MDB_cursor *cur;
+		MDB_val k, d;
+
+		first = s->last_seq + 1;
+		if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0)
+			goto abort;
+		if (mdb_cursor_get(cur, &k, &d, MDB_FIRST) == 0 &&
+		    k.mv_size == 8)
+			first = store_get_be64(k.mv_data);
+		mdb_cursor_close(cur);
+	}
 	*what = "cannot store a reject";
 	for (size_t i = 0; i < nrejects; i++)
 		if ((rc = store_put_reject(s, txn, &rejects[i], &tmp)) != 0)
@@ -1558,12 +1638,12 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 		goto undo;
 	}
 	/* The indexes are for store_write_index(), once the loop has the
-	   log's news.  The cursors stay open in the transaction: LMDB
-	   closes a write transaction's cursors when it ends. */
+	   log's news; it opens its own cursors in itxn. */
 	s->ijob.itxn = itxn;
 	s->ijob.items = items;
 	s->ijob.nitems = nitems;
 	s->ijob.before = last_seq;
+	s->ijob.first = first;
 	return 0;
 
 abort:
@@ -1603,7 +1683,7 @@ store_write_index(struct store *s)
 {
 	if (s->ijob.itxn != NULL) {
 		store_index_commit(s, s->ijob.itxn, s->ijob.items,
-		    s->ijob.nitems, s->ijob.before);
+		    s->ijob.nitems, s->ijob.before, s->ijob.first);
 		memset(&s->ijob, 0, sizeof s->ijob);
 	}
 	return s->indexed_seq;
@@ -1756,8 +1836,9 @@ store_rd_lag(struct store *s)
 	MDB_val k, d;
 	uint64_t indexed, last = 0;
 
-	if (store_meta_get(s->irtxn, s->imeta, "indexed_seq", &indexed) != 0 ||
-	    mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
+	/* No indexed_seq yet: nothing indexed (store_meta_get gives 0). */
+	if (store_meta_get(s->irtxn, s->imeta, "indexed_seq", &indexed) ==
+	    MDB_CORRUPTED || mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
 		return 0;
 	if (mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 && k.mv_size == 8)
 		last = store_get_be64(k.mv_data);
@@ -1782,8 +1863,8 @@ store_rd_tail(struct store *s, const char *type, const char *id,
 	size_t n = 0, tl = strlen(type);
 	int rc;
 
-	if (store_meta_get(s->irtxn, s->imeta, "indexed_seq", &indexed) != 0 ||
-	    mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
+	if (store_meta_get(s->irtxn, s->imeta, "indexed_seq", &indexed) ==
+	    MDB_CORRUPTED || mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
 		return 0;
 	store_put_be64(kb, indexed + 1);
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;

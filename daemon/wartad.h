@@ -24,6 +24,7 @@
 #include "daemon/arena.h"
 #include "daemon/clients.h"
 #include "daemon/config.h"
+#include "daemon/fault.h"
 #include "daemon/log.h"
 #include "daemon/store.h"
 #include "schema/schema.h"
@@ -215,7 +216,6 @@ int		 auth_read_key(const char *path, bool secret,
 		     char z85[CLIENTS_KEY_Z85 + 1], char **cause);
 
 /* fault.c: test-only crash points, inert unless WARTA_FAULT is set */
-void		 fault_point(const char *name);
 
 /* http.c */
 int		 http_open(struct wartad *, char **cause);
