@@ -820,16 +820,6 @@ rd_lag(struct fx *fx)
 	return lag;
 }
 
-/* get's history of (meeting, id) into seqs[1..], seqs[0] the count. */
-static int
-seqs_cb(void *arg, uint64_t seq)
-{
-	uint64_t *seqs = arg;
-
-	seqs[++seqs[0]] = seq;
-	return 0;
-}
-
 /* The index's commits failing (WARTA_FAULT=index_commit, as a full disk
  * would): the events are stored; the lag shows; get finds them in the
  * log, its history included; a msg_id still dedupes; list has only the
@@ -838,10 +828,10 @@ static void
 test_index_write_fails(void **state)
 {
 	struct fx *fx = *state;
-	uint64_t seq, h[8] = { 0 };
+	uint64_t seq;
 	bool tr;
 	char *cause = NULL;
-	struct list_acc a = { 0 };
+	struct list_acc a = { 0 }, h = { 0 };
 
 	add(fx, "a", "k1", 300, "CH", 1);
 	commit_ok(fx);					/* 1, indexed */
@@ -860,10 +850,10 @@ test_index_write_fails(void **state)
 	    STORE_OK);
 	assert_int_equal(seq, 3);
 	assert_int_equal(store_rd_history(fx->s, "meeting", "a", 1, 10,
-	    seqs_cb, h, &tr), STORE_OK);
-	assert_int_equal(h[0], 2);
-	assert_int_equal(h[1], 1);
-	assert_int_equal(h[2], 2);
+	    hist_cb, &h, &tr), STORE_OK);
+	assert_int_equal(h.n, 2);
+	assert_int_equal(h.seqs[0], 1);
+	assert_int_equal(h.seqs[1], 2);
 	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb,
 	    &a);
 	assert_int_equal(a.n, 1);			/* the indexed one */
@@ -946,6 +936,8 @@ check4(struct fx *fx)
 	assert_int_equal(fx->items[0].seq, 2);
 }
 
+/* Four meetings with msg_ids: a twice (CH, latest time 50), b (KR), c
+ * (CH, time 200), for check4(). */
 static void
 fill4(struct fx *fx)
 {
