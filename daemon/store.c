@@ -31,10 +31,13 @@
 #define STORE_FORMAT		2	/* ... CRC-32C, written since */
 #define STORE_REC_HDR		5	/* crc32 + format */
 #define STORE_INDEX_CHUNK	16384	/* events per index transaction */
-/* The index environment's map: address space only (no MDB_WRITEMAP, so
- * the file grows as pages are written), never what fills first: a full
- * index would leave get searching the log and list unavailable. */
-#define STORE_INDEX_MAP		(UINT64_C(64) << 30)
+/* The index environment's map, as a multiple of the log's largest: address
+ * space only (no MDB_WRITEMAP, so the file grows as pages are written),
+ * never what fills first (an event's index entries are a fraction of its
+ * record), since a full index leaves get searching the log and list
+ * unavailable.  Not a fixed huge size: valgrind, ulimit -v and small
+ * address spaces refuse a map of tens of GiB. */
+#define STORE_INDEX_MAP_X	2
 #define STORE_KEY_MAX		200	/* type + NUL + id, msg_id */
 #define STORE_RETAIN_STEP	2048	/* events removed per transaction */
 #define STORE_HIST_LEN		18	/* history value: seq, time, country */
@@ -1360,7 +1363,9 @@ store_index_open(struct store *s, bool rebuild, char **cause)
 		}
 		if ((rc = mdb_env_create(&s->ienv)) != 0 ||
 		    (rc = mdb_env_set_maxdbs(s->ienv, 8)) != 0 ||
-		    (rc = mdb_env_set_mapsize(s->ienv, STORE_INDEX_MAP)) != 0) {
+		    (rc = mdb_env_set_mapsize(s->ienv, STORE_INDEX_MAP_X *
+		    (s->opts.max_map_size > s->map_size ?
+		    s->opts.max_map_size : s->map_size))) != 0) {
 			*cause = store_cause(s, "cannot set up its index", rc);
 			return -1;
 		}
