@@ -145,12 +145,12 @@ api_send(struct wartad *wd, const uint8_t *env, size_t env_len,
 
 		memcpy(&len, env + off, 4);
 		off += 4;
-		if (zmq_send(wd->api, env + off, len,
+		if (wartad_zsend(wd->api, env + off, len,
 		    ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
 			goto dropped;
 		off += len;
 	}
-	if (zmq_send(wd->api, reply, reply_len, ZMQ_DONTWAIT) == -1)
+	if (wartad_zsend(wd->api, reply, reply_len, ZMQ_DONTWAIT) == -1)
 		goto dropped;
 	return;
 dropped:

@@ -540,14 +540,14 @@ auth_zap_one(struct wartad *wd)
 
 	status = auth_decide(wd, f, n, uid, sizeof uid);
 	/* version, request id, status code, status text, user id, metadata */
-	if (zmq_send(zap, "1.0", 3, ZMQ_SNDMORE) == -1 ||
-	    zmq_send(zap, n > 1 ? zmq_msg_data(&f[1]) : "", n > 1 ?
+	if (wartad_zsend(zap, "1.0", 3, ZMQ_SNDMORE) == -1 ||
+	    wartad_zsend(zap, n > 1 ? zmq_msg_data(&f[1]) : "", n > 1 ?
 	    zmq_msg_size(&f[1]) : 0, ZMQ_SNDMORE) == -1 ||
-	    zmq_send(zap, status, 3, ZMQ_SNDMORE) == -1 ||
-	    zmq_send(zap, *status == '2' ? "OK" : "Forbidden",
+	    wartad_zsend(zap, status, 3, ZMQ_SNDMORE) == -1 ||
+	    wartad_zsend(zap, *status == '2' ? "OK" : "Forbidden",
 	    *status == '2' ? 2 : 9, ZMQ_SNDMORE) == -1 ||
-	    zmq_send(zap, uid, strlen(uid), ZMQ_SNDMORE) == -1 ||
-	    zmq_send(zap, "", 0, 0) == -1)
+	    wartad_zsend(zap, uid, strlen(uid), ZMQ_SNDMORE) == -1 ||
+	    wartad_zsend(zap, "", 0, 0) == -1)
 		log_warnx("auth: ZAP reply: %s", zmq_strerror(errno));
 	for (int i = 0; i < n; i++)
 		zmq_msg_close(&f[i]);

@@ -35,13 +35,13 @@ notify_send_frame(struct wartad *wd, const void *p, size_t len, int flags,
 {
 	int off = 0, on = 1, rc;
 
-	if (zmq_send(wd->notify, p, len, flags | ZMQ_DONTWAIT) != -1)
+	if (wartad_zsend(wd->notify, p, len, flags | ZMQ_DONTWAIT) != -1)
 		return 0;
 	if (errno != EAGAIN)
 		return -1;
 	*full = true;
 	zmq_setsockopt(wd->notify, ZMQ_XPUB_NODROP, &off, sizeof off);
-	rc = zmq_send(wd->notify, p, len, flags | ZMQ_DONTWAIT);
+	rc = wartad_zsend(wd->notify, p, len, flags | ZMQ_DONTWAIT);
 	zmq_setsockopt(wd->notify, ZMQ_XPUB_NODROP, &on, sizeof on);
 	return rc == -1 ? -1 : 0;
 }

@@ -1,7 +1,8 @@
 /*
- * wartad.c — small helpers the daemon's modules share: clocks, and the
- * ZMQ_FD edge re-check after a send.
+ * wartad.c — small helpers the daemon's modules share: clocks, a send
+ * that survives signals, and the ZMQ_FD edge re-check after a send.
  */
+#include <errno.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -47,4 +48,20 @@ wartad_kick(struct wartad *wd, void *sock, struct event *ev)
 	if (zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len) == 0 &&
 	    (events & ZMQ_POLLIN))
 		event_active(ev, EV_READ, 0);
+}
+
+/*
+ * zmq_send(), again when a signal interrupted it (EINTR: the frame was
+ * not queued).  Going on to the next frame instead would join it to the
+ * unfinished multipart message: a notification's body replaced by the
+ * next one's topic, a reply's envelope by another's.
+ */
+int
+wartad_zsend(void *sock, const void *p, size_t len, int flags)
+{
+	int rc;
+
+	while ((rc = zmq_send(sock, p, len, flags)) == -1 && errno == EINTR)
+		;
+	return rc;
 }

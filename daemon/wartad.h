@@ -145,6 +145,7 @@ struct wartad {
 /* wartad.c */
 int64_t		 wartad_now_ms(void);
 int64_t		 wartad_mono_us(void);
+int		 wartad_zsend(void *, const void *, size_t, int);
 /* Socket readable again after a send: re-arm its edge. */
 void		 wartad_kick(struct wartad *, void *sock, struct event *ev);
 
