@@ -1070,6 +1070,48 @@ store_event_time(const char *type, const uint8_t *ev, size_t evlen)
 	return 0;
 }
 
+/* Called for each record of a walk of the log; non-zero stops it. */
+typedef int (*store_rec_fn)(struct store *, uint64_t seq, const MDB_val *rec,
+    void *arg);
+
+/*
+ * Call fn for each record of the log with from <= seq <= upto, in seq
+ * order, in txn, or with txn NULL in a read transaction of its own (the
+ * writer thread, start-up).  Returns 0 at the end, fn's first non-zero,
+ * or an LMDB error.
+ */
+static int
+store_log_walk(struct store *s, MDB_txn *txn, uint64_t from, uint64_t upto,
+    store_rec_fn fn, void *arg)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, d;
+	MDB_txn *own = NULL;
+	MDB_cursor *cur;
+	int rc;
+
+	if (txn == NULL &&
+	    (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &own)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(own ? own : txn, s->events, &cur)) == 0) {
+		store_put_be64(kb, from);
+		for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+		    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+			uint64_t seq;
+
+			if (k.mv_size != 8 ||
+			    (seq = store_get_be64(k.mv_data)) > upto)
+				break;
+			if ((rc = fn(s, seq, &d, arg)) != 0)
+				break;
+		}
+		mdb_cursor_close(cur);
+	}
+	if (own != NULL)
+		mdb_txn_abort(own);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /*
  * Index one stored event from its record: type from the topic; id,
  * country, msg_id and the list time from the event.  A record that does
@@ -1077,9 +1119,10 @@ store_event_time(const char *type, const uint8_t *ev, size_t evlen)
  * list cannot find it; replay reports it).
  */
 static int
-store_index_record(struct store *s, struct store_wcur *wc, uint64_t seq,
-    const MDB_val *rec)
+store_index_record(struct store *s, uint64_t seq, const MDB_val *rec,
+    void *arg)
 {
+	struct store_wcur *wc = arg;
 	const uint8_t *body, *ev;
 	size_t blen, evlen, tlen, tl, id_len, clen, msg_len;
 	const char *topic, *id, *msg_id, *dot, *country;
@@ -1116,32 +1159,13 @@ store_index_record(struct store *s, struct store_wcur *wc, uint64_t seq,
 static int
 store_index_catch_up(struct store *s, struct store_wcur *wc)
 {
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, d;
-	MDB_txn *rtxn;
-	MDB_cursor *cur;
-	uint64_t upto = s->last_seq, seq = s->indexed_seq;
+	uint64_t upto = s->last_seq;
 	int rc;
 
 	if (upto - s->indexed_seq > STORE_INDEX_CHUNK)
 		upto = s->indexed_seq + STORE_INDEX_CHUNK;
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rtxn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(rtxn, s->events, &cur)) != 0) {
-		mdb_txn_abort(rtxn);
-		return rc;
-	}
-	store_put_be64(kb, s->indexed_seq + 1);
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		if (k.mv_size != 8 || (seq = store_get_be64(k.mv_data)) > upto)
-			break;
-		if ((rc = store_index_record(s, wc, seq, &d)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(rtxn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if ((rc = store_log_walk(s, NULL, s->indexed_seq + 1, upto,
+	    store_index_record, wc)) != 0)
 		return rc;
 	s->indexed_seq = upto;
 	return 0;
@@ -1173,38 +1197,28 @@ store_index_items(struct store_wcur *wc, const struct store_item *items,
  * The msg_ids of the events the indexes do not have yet, into s->pending,
  * so that they dedupe while the indexes are behind.
  */
+static int
+store_pending_add(struct store *s, uint64_t seq, const MDB_val *rec,
+    void *arg)
+{
+	const uint8_t *body, *ev;
+	const char *msg_id;
+	size_t blen, evlen, len;
+
+	if (store_open_record(rec, &body, &blen) == 0 &&
+	    store_body_field(body, blen, "event", &ev, &evlen) == 0 &&
+	    store_body_str(ev, evlen, "msg_id", &msg_id, &len) == 0 &&
+	    len > 0 && len <= SCHEMA_MSGID_MAX &&
+	    store_idset_find(&s->pending, msg_id, len) == NULL)
+		store_idset_add(&s->pending, msg_id, len, seq);
+	return 0;
+}
+
 static void
 store_pending_load(struct store *s)
 {
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, d;
-	MDB_txn *rtxn;
-	MDB_cursor *cur;
-	int rc;
-
-	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rtxn) != 0)
-		return;
-	if (mdb_cursor_open(rtxn, s->events, &cur) == 0) {
-		store_put_be64(kb, s->indexed_seq + 1);
-		for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-		    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-			const uint8_t *body, *ev;
-			const char *msg_id;
-			size_t blen, evlen, len;
-
-			if (k.mv_size == 8 &&
-			    store_open_record(&d, &body, &blen) == 0 &&
-			    store_body_field(body, blen, "event", &ev,
-			    &evlen) == 0 &&
-			    store_body_str(ev, evlen, "msg_id", &msg_id,
-			    &len) == 0 && len > 0 && len <= SCHEMA_MSGID_MAX &&
-			    store_idset_find(&s->pending, msg_id, len) == NULL)
-				store_idset_add(&s->pending, msg_id, len,
-				    store_get_be64(k.mv_data));
-		}
-		mdb_cursor_close(cur);
-	}
-	mdb_txn_abort(rtxn);
+	store_log_walk(s, NULL, s->indexed_seq + 1, UINT64_MAX,
+	    store_pending_add, NULL);
 }
 
 /* An index write failed: say so (rate-limited); the indexes are behind. */
@@ -1851,6 +1865,38 @@ store_rd_lag(struct store *s)
 	return last > indexed ? last - indexed : 0;
 }
 
+/* What store_rd_tail() looks for, and what it found. */
+struct store_tail {
+	const char	*type, *id;
+	size_t		 tl, id_len;
+	uint64_t	*seqs;		/* a ring of cap */
+	size_t		 cap, n;
+};
+
+/* A record of the entity store_rd_tail() looks for goes into its ring. */
+static int
+store_tail_match(struct store *s, uint64_t seq, const MDB_val *rec,
+    void *arg)
+{
+	struct store_tail *t = arg;
+	const uint8_t *body, *ev;
+	const char *topic, *eid;
+	size_t blen, evlen, tlen, elen;
+
+	if (store_open_record(rec, &body, &blen) ||
+	    store_body_str(body, blen, "topic", &topic, &tlen) ||
+	    tlen <= t->tl || topic[t->tl] != '.' ||
+	    memcmp(topic, t->type, t->tl) != 0 ||
+	    store_body_field(body, blen, "event", &ev, &evlen) ||
+	    store_body_str(ev, evlen, "id", &eid, &elen) ||
+	    elen != t->id_len || memcmp(eid, t->id, t->id_len) != 0)
+		return 0;
+	if (t->cap > 0)
+		t->seqs[t->n % t->cap] = seq;
+	t->n++;
+	return 0;
+}
+
 /*
  * The seqs of (type, id) among the events the indexes do not have yet,
  * ascending: the newest cap of them into seqs; returns how many there
@@ -1861,39 +1907,17 @@ static size_t
 store_rd_tail(struct store *s, const char *type, const char *id,
     size_t id_len, uint64_t *seqs, size_t cap)
 {
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, d;
-	MDB_cursor *cur;
+	struct store_tail t = { type, id, strlen(type), id_len, seqs, cap, 0 };
 	uint64_t indexed;
-	size_t n = 0, tl = strlen(type);
-	int rc;
 
 	if (store_meta_get(s->irtxn, s->imeta, "indexed_seq", &indexed) ==
-	    MDB_CORRUPTED || mdb_cursor_open(s->rtxn, s->events, &cur) != 0)
+	    MDB_CORRUPTED)
 		return 0;
-	store_put_be64(kb, indexed + 1);
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		const uint8_t *body, *ev;
-		const char *topic, *eid;
-		size_t blen, evlen, tlen, elen;
-
-		if (k.mv_size != 8 || store_open_record(&d, &body, &blen) ||
-		    store_body_str(body, blen, "topic", &topic, &tlen) ||
-		    tlen <= tl || topic[tl] != '.' ||
-		    memcmp(topic, type, tl) != 0 ||
-		    store_body_field(body, blen, "event", &ev, &evlen) ||
-		    store_body_str(ev, evlen, "id", &eid, &elen) ||
-		    elen != id_len || memcmp(eid, id, id_len) != 0)
-			continue;
-		if (cap > 0)
-			seqs[n % cap] = store_get_be64(k.mv_data);
-		n++;
-	}
-	mdb_cursor_close(cur);
+	store_log_walk(s, s->rtxn, indexed + 1, UINT64_MAX, store_tail_match,
+	    &t);
 	/* The ring's oldest first. */
-	if (n > cap && cap > 0) {
-		size_t first = n % cap;
+	if (t.n > cap && cap > 0) {
+		size_t first = t.n % cap;
 		uint64_t *tmp = xreallocarray(NULL, cap, sizeof *tmp);
 
 		for (size_t i = 0; i < cap; i++)
@@ -1901,7 +1925,7 @@ store_rd_tail(struct store *s, const char *type, const char *id,
 		memcpy(seqs, tmp, cap * sizeof *tmp);
 		free(tmp);
 	}
-	return n;
+	return t.n;
 }
 
 /* The latest seq of an entity: the last of its history. */
