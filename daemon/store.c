@@ -1948,8 +1948,9 @@ store_rd_latest(struct store *s, const char *type, const char *id,
 	if (rc == 0)
 		rc = mdb_cursor_get(cur, &lk, &d, MDB_LAST_DUP);
 	mdb_cursor_close(cur);
-	if (store_rd_lag(s) > 0 &&
-	    store_rd_tail(s, type, id, id_len, seq, 1) > 0)
+	/* Newer in the log than in the indexes (store_rd_tail: one cursor
+	   step when they are up to date). */
+	if (store_rd_tail(s, type, id, id_len, seq, 1) > 0)
 		return STORE_OK;
 	if (rc == MDB_NOTFOUND)
 		return STORE_NOTFOUND;
