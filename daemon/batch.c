@@ -2,7 +2,7 @@
  * batch.c — group commit: the loop fills a batch while the writer thread
  * commits the previous one.
  *
- * Two batches take turns.  The loop appends every valid event, reject and
+ * Batches take turns.  The loop appends every valid event, reject and
  * waiting api reply to `fill`.  When the writer is idle, `fill` is handed
  * over (it becomes `busy`) at the end of the loop turn that filled it, so
  * a lone event waits for no more than one commit.  While the writer syncs,
@@ -14,7 +14,13 @@
  *
  * Why a thread: the commit's fsync blocks, and the loop must not.  The
  * writer owns nothing but the batch it was given and LMDB's write
- * transaction; it signals completion through an eventfd.
+ * transaction; it signals completion through an eventfd.  A third
+ * thread, the indexer, writes the indexes (store_index_work()) from a
+ * copy the writer queues after each commit, so the batch comes back to
+ * the loop, and the next goes to the writer, at the log's commit.  Acks
+ * go then; a batch with a read waiting (get, list...) goes on a wait
+ * queue until the indexer has handled every event committed before it,
+ * and the batches after it wait behind it, so replies keep their order.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,6 +50,8 @@ struct writer {
 	struct batch	*job;		/* submitted, not yet taken */
 	bool		 stop;
 	int		 efd;		/* writer -> loop: a batch is done */
+	pthread_t	 ithread;	/* the indexer */
+	int		 iefd;		/* indexer -> loop: it moved */
 	struct store	*store;
 	struct wartad	*wd;
 };
@@ -88,9 +96,9 @@ batch_reset(struct batch *b)
 	}
 	b->nitems = b->nrejects = b->npend = b->ncursors = 0;
 	b->retain = false;
-	b->catch_up = false;
-	b->phase = 0;
-	b->logged = b->replied = false;
+	b->done = false;
+	b->wnext = NULL;
+	b->wait_seq = 0;
 	b->status = 0;
 	free(b->cause);
 	b->cause = NULL;
@@ -154,18 +162,27 @@ writer_main(void *arg)
 		    wartad_now_ms(), &b->out, &b->res, &b->cause);
 		b->commit_us = wartad_mono_us() - t0;
 
-		/* The log has committed: the loop may notify and ack while
-		   the indexes are written. */
-		__atomic_store_n(&b->phase, 1, __ATOMIC_RELEASE);
-		while (write(w->efd, &one, sizeof one) == -1 && errno == EINTR)
-			;
-		t0 = wartad_mono_us();
-		b->indexed_seq = store_write_index(w->store);
-		b->index_us = wartad_mono_us() - t0;
-		__atomic_store_n(&b->phase, 2, __ATOMIC_RELEASE);
+		/* The log has committed and the index job is queued: the
+		   batch is the loop's again. */
+		__atomic_store_n(&b->done, true, __ATOMIC_RELEASE);
 		while (write(w->efd, &one, sizeof one) == -1 && errno == EINTR)
 			;
 	}
+	return NULL;
+}
+
+/* The indexer thread: index what the writer committed, and tell the
+ * loop each time the indexer has handled more. */
+static void *
+indexer_main(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t one = 1;
+
+	while (store_index_work(w->store, true) >= 0)
+		while (write(w->iefd, &one, sizeof one) == -1 &&
+		    errno == EINTR)
+			;
 	return NULL;
 }
 
@@ -205,17 +222,14 @@ batch_acks_only(const struct batch *b)
 }
 
 /*
- * The loop side of the log's commit (phase 1).  The order is the
- * durability promise: the transaction has committed, then notifications
- * are published, then acks are sent.  Nothing is notified or
- * acknowledged before its commit.  A batch with reads waiting answers
- * them, and everything else, after the indexes (phase 2), so that a read
- * sees the events committed before it and replies keep their order.
+ * The loop side of the log's commit.  The order is the durability
+ * promise: the transaction has committed, then notifications are
+ * published, then acks are sent.  Nothing is notified or acknowledged
+ * before its commit.
  */
 static void
 batch_logged(struct wartad *wd, struct batch *b)
 {
-	b->logged = true;
 	wd->st.commits++;
 	log_debug("commit: %zu events, %zu rejects, %zu replies in %" PRId64
 	    " us", b->nitems, b->nrejects, b->npend, b->commit_us);
@@ -246,15 +260,76 @@ batch_logged(struct wartad *wd, struct batch *b)
 	for (size_t i = 0; i < b->nitems; i++)
 		if (b->status == 0 && b->items[i].duplicate)
 			wd->st.duplicates++;
-	/* 2. acks */
-	if (batch_acks_only(b)) {
+}
+
+/* A batch is done with: keep it as the spare, or free it. */
+static void
+batch_release(struct wartad *wd, struct batch *b)
+{
+	if (wd->spare != NULL) {
+		batch_free(&b);
+		return;
+	}
+	batch_reset(b);
+	wd->spare = b;
+}
+
+/* An empty batch to fill: the spare, or a new one. */
+static struct batch *
+batch_take_spare(struct wartad *wd)
+{
+	struct batch *b = wd->spare;
+
+	wd->spare = NULL;
+	return b != NULL ? b : batch_new();
+}
+
+/*
+ * 2. replies: acks at once; a read (get, list, stats...) once the indexer
+ * has handled every event committed before it, so that it sees what was
+ * acknowledged before it.  Replies keep their order: a batch waits
+ * behind one that waits.
+ */
+static void
+batch_reply(struct wartad *wd, struct batch *b)
+{
+	if (wd->wait_head == NULL &&
+	    (batch_acks_only(b) || wd->index_done >= wd->last_seq)) {
 		api_complete(wd, b);
-		b->replied = true;
+		batch_release(wd, b);
+		return;
+	}
+	b->wait_seq = wd->last_seq;
+	b->wnext = NULL;
+	*wd->wait_tailp = b;
+	wd->wait_tailp = &b->wnext;
+}
+
+/* Answer the waiting batches whose turn has come. */
+static void
+batch_wait_drain(struct wartad *wd)
+{
+	struct batch *b;
+
+	while ((b = wd->wait_head) != NULL &&
+	    (batch_acks_only(b) || wd->index_done >= b->wait_seq)) {
+		wd->wait_head = b->wnext;
+		if (wd->wait_head == NULL)
+			wd->wait_tailp = &wd->wait_head;
+		api_complete(wd, b);
+		batch_release(wd, b);
 	}
 }
 
-/* The writer's eventfd: the log committed (phase 1), then the indexes
- * (phase 2, when the batch is done and the next may go). */
+/* Stopping: end the loop once nothing is left for the threads. */
+static void
+batch_check_stop(struct wartad *wd)
+{
+	if (wd->stopping && wd->busy == NULL && !batch_pending(wd))
+		event_base_loopbreak(wd->base);
+}
+
+/* The writer's eventfd: the busy batch has committed (or failed). */
 static void
 batch_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -262,65 +337,86 @@ batch_done(evutil_socket_t fd, short what, void *arg)
 	struct wartad *wd = w->wd;
 	struct batch *b = wd->busy;
 	uint64_t n;
-	int phase;
 
-	if (read(fd, &n, sizeof n) == -1 || b == NULL)
-		return;
-	phase = __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE);
-	if (phase >= 1 && !b->logged)
-		batch_logged(wd, b);
-	if (phase < 2)
+	if (read(fd, &n, sizeof n) == -1 || b == NULL ||
+	    !__atomic_load_n(&b->done, __ATOMIC_ACQUIRE))
 		return;
 	wd->busy = NULL;
-	wd->indexed_seq = b->indexed_seq;
-	log_debug("indexes: %zu events in %" PRId64 " us", b->nitems,
-	    b->index_us);
-	/* 3. the replies that waited for the indexes */
-	if (!b->replied)
-		api_complete(wd, b);
+	batch_logged(wd, b);
+	batch_reply(wd, b);
 
-	batch_reset(b);
-	wd->spare = b;
 	if (!wd->stopping && wd->retain_more)
 		wd->fill->retain = true;
 	batch_flush(wd);
 	if (!wd->stopping) {
 		ingest_resume(wd);
 		api_resume(wd);
-	} else if (wd->busy == NULL && !batch_pending(wd))
-		event_base_loopbreak(wd->base);
+	}
+	batch_check_stop(wd);
 }
 
-/* Start the writer thread, with the loop's signals blocked in it. */
-struct writer *
-writer_start(struct store *store, struct wartad *wd)
+/* The indexer's eventfd: it has handled more; waiting reads may go. */
+static void
+batch_indexed(evutil_socket_t fd, short what, void *arg)
 {
-	struct writer *w = xcalloc(1, sizeof *w);
+	struct writer *w = arg;
+	struct wartad *wd = w->wd;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof n) == -1)
+		return;
+	wd->indexed_seq = store_indexed_seq(w->store);
+	wd->index_done = store_index_done(w->store);
+	batch_wait_drain(wd);
+	batch_flush(wd);
+	batch_check_stop(wd);
+}
+
+/* Start a thread with the loop's signals blocked in it. */
+static void
+batch_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
 	sigset_t all, old;
 	int rc;
 
-	w->store = store;
-	w->wd = wd;
-	pthread_mutex_init(&w->mtx, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
-		fatal("eventfd");
-	wd->ev_writer = event_new(wd->base, w->efd, EV_READ | EV_PERSIST,
-	    batch_done, w);
-	event_add(wd->ev_writer, NULL);
-
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&w->thread, NULL, writer_main, w);
+	rc = pthread_create(t, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		errno = rc;
 		fatal("pthread_create");
 	}
+}
+
+/* Start the writer and indexer threads. */
+struct writer *
+writer_start(struct store *store, struct wartad *wd)
+{
+	struct writer *w = xcalloc(1, sizeof *w);
+
+	w->store = store;
+	w->wd = wd;
+	pthread_mutex_init(&w->mtx, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    (w->iefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatal("eventfd");
+	wd->ev_writer = event_new(wd->base, w->efd, EV_READ | EV_PERSIST,
+	    batch_done, w);
+	event_add(wd->ev_writer, NULL);
+	wd->ev_indexer = event_new(wd->base, w->iefd, EV_READ | EV_PERSIST,
+	    batch_indexed, w);
+	event_add(wd->ev_indexer, NULL);
+	wd->indexed_seq = store_indexed_seq(store);
+	wd->index_done = store_index_done(store);
+	batch_thread(&w->thread, writer_main, w);
+	batch_thread(&w->ithread, indexer_main, w);
 	return w;
 }
 
-/* Stop and join the writer; the loop has drained every batch. */
+/* Stop and join the writer, then the indexer once it has indexed what
+ * the writer gave it; the loop has drained every batch. */
 void
 writer_stop(struct writer **wp)
 {
@@ -333,9 +429,13 @@ writer_stop(struct writer **wp)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mtx);
 	pthread_join(w->thread, NULL);
+	store_index_stop(w->store);
+	pthread_join(w->ithread, NULL);
 	event_free(w->wd->ev_writer);
-	w->wd->ev_writer = NULL;
+	event_free(w->wd->ev_indexer);
+	w->wd->ev_writer = w->wd->ev_indexer = NULL;
 	close(w->efd);
+	close(w->iefd);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mtx);
 	free(w);
@@ -351,26 +451,21 @@ writer_stop(struct writer **wp)
 void
 batch_tick(struct wartad *wd)
 {
-	/* The indexes fell behind (store.c: their commit failed, e.g. on a
-	   full disk) and nothing else is coming to catch them up. */
-	if (!wd->stopping && wd->indexed_seq < wd->last_seq &&
-	    !batch_pending(wd)) {
-		wd->fill->catch_up = true;
-		batch_flush(wd);
-	}
 	if (!batch_trim_due || batch_pending(wd))
 		return;
 	batch_trim_due = false;
 	malloc_trim(0);
 }
 
-/* Set up the two batches. */
+/* Set up the batches. */
 void
 batch_init(struct wartad *wd)
 {
 	wd->fill = batch_new();
 	wd->spare = batch_new();
 	wd->busy = NULL;
+	wd->wait_head = NULL;
+	wd->wait_tailp = &wd->wait_head;
 }
 
 /* Free the batches at exit. */
@@ -380,6 +475,13 @@ batch_free_all(struct wartad *wd)
 	batch_free(&wd->fill);
 	batch_free(&wd->spare);
 	batch_free(&wd->busy);
+	while (wd->wait_head != NULL) {
+		struct batch *b = wd->wait_head;
+
+		wd->wait_head = b->wnext;
+		batch_free(&b);
+	}
+	wd->wait_tailp = &wd->wait_head;
 }
 
 /* Whether a batch has anything for the store. */
@@ -387,15 +489,17 @@ bool
 batch_has_writes(const struct batch *b)
 {
 	return b->nitems > 0 || b->nrejects > 0 || b->ncursors > 0 ||
-	    b->retain || b->catch_up;
+	    b->retain;
 }
 
-/* Whether work is waiting for a commit: replies must queue behind it. */
+/* Whether work is waiting for a commit or the indexer: replies must
+ * queue behind it. */
 bool
 batch_pending(const struct wartad *wd)
 {
 	return wd->busy != NULL || wd->fill->nitems > 0 ||
-	    wd->fill->nrejects > 0 || wd->fill->npend > 0;
+	    wd->fill->nrejects > 0 || wd->fill->npend > 0 ||
+	    wd->wait_head != NULL || wd->index_done < wd->last_seq;
 }
 
 /* Whether the filling batch is at its cap. */
@@ -568,15 +672,14 @@ batch_flush(struct wartad *wd)
 		return;
 	if (!batch_has_writes(b)) {
 		if (b->npend > 0) {
-			api_complete(wd, b);
-			batch_reset(b);
+			wd->fill = batch_take_spare(wd);
+			batch_reply(wd, b);
 		}
 		return;
 	}
 	wd->busy = b;
 	wd->busy_since_us = wartad_mono_us();
-	wd->fill = wd->spare;
-	wd->spare = NULL;
+	wd->fill = batch_take_spare(wd);
 	pthread_mutex_lock(&w->mtx);
 	w->job = b;
 	pthread_cond_signal(&w->cv);

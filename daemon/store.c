@@ -31,6 +31,7 @@
 #define STORE_FORMAT		2	/* ... CRC-32C, written since */
 #define STORE_REC_HDR		5	/* crc32 + format */
 #define STORE_INDEX_CHUNK	16384	/* events per index transaction */
+#define STORE_IQ_MAX		65536	/* index entries queued, at most */
 /* The index environment's map, as a multiple of the log's largest: address
  * space only (no MDB_WRITEMAP, so the file grows as pages are written),
  * never what fills first (an event's index entries are a fraction of its
@@ -63,6 +64,32 @@ struct store_idset {
 	struct store_pend_ids	 fifo;
 };
 
+/*
+ * An index job: what one commit of the log changes in the indexes, for
+ * the indexer thread.  The writer copies it out of the batch (keys only,
+ * about 60 bytes an event), so the batch goes back to the loop at the
+ * log's commit.  Strings are offsets into bytes, which grows.
+ */
+struct store_ient {
+	uint64_t	 seq;
+	int64_t		 time;
+	uint32_t	 off;		/* type, then id, then msg_id */
+	uint16_t	 type_len, id_len, msg_len;	/* msg_len 0: none */
+	char		 country[2];
+	bool		 remove;	/* retention removed it from the log */
+};
+
+struct store_ijob {
+	struct store_ijob	*next;
+	uint64_t		 before;	/* the log's last seq before */
+	uint64_t		 after;		/* ... and after its commit */
+	uint64_t		 first;		/* the log's first after it */
+	struct store_ient	*ents;
+	size_t			 n, cap;
+	char			*bytes;
+	size_t			 blen, bcap;
+};
+
 struct store {
 	MDB_env		*env;		/* the log: durable */
 	MDB_dbi		 events, rejects, meta, cursors;
@@ -75,17 +102,27 @@ struct store {
 	/* Writer thread state. */
 	uint64_t	 last_seq;
 	uint64_t	 last_reject;
-	uint64_t	 indexed_seq;	/* history, timeidx, msgids hold to here */
-	struct store_idset pending;	/* msg_ids above indexed_seq */
+	uint64_t	 indexed_seq;	/* indexer: the indexes hold to here */
+	struct store_idset pending;	/* writer: msg_ids above committed */
 	struct rlog	 index_rlog;	/* "cannot write the indexes" lines */
-	/* The index transaction of the last write, for store_write_index. */
+	struct store_ijob *wjob;	/* the job the write builds */
+	MDB_txn		*wrtxn;		/* the writer's read of ienv: dedupe */
+	/* Writer -> indexer: the index jobs, in seq order. */
 	struct {
-		MDB_txn			*itxn;
-		const struct store_item	*items;
-		size_t			 nitems;
-		uint64_t		 before;	/* last_seq before it */
-		uint64_t		 first;		/* the log's first after it */
-	} ijob;
+		pthread_mutex_t		 mtx;
+		pthread_cond_t		 work;	/* a job, or stop */
+		pthread_cond_t		 room;	/* under STORE_IQ_MAX again */
+		struct store_ijob	*head, **tailp, *spare;
+		size_t			 nents;	/* entries queued */
+		uint64_t		 after;	/* the last job's after */
+		bool			 threaded;	/* an indexer waits */
+		bool			 stop;
+	} iq;
+	/* Indexer thread (or before it starts, or after it stops). */
+	bool		 ifailed;	/* the last index commit failed */
+	/* Set by the indexer, read anywhere (atomic). */
+	uint64_t	 committed;	/* the indexes' last commit goes to */
+	uint64_t	 done;		/* jobs handled (indexed or not) to */
 	bool		 full;
 	/* Loop thread: the read transaction, reset between uses. */
 	MDB_txn		*rtxn;
@@ -312,6 +349,90 @@ store_idset_undo(struct store_idset *set, uint64_t after)
 		store_idset_del(set, e);
 }
 
+/* What a job keeps for reuse beyond one batch's worth. */
+#define STORE_IJOB_KEEP		8192
+
+/* An empty job for the writer: the queue's spare, or a new one. */
+static struct store_ijob *
+store_ijob_get(struct store *s)
+{
+	struct store_ijob *j;
+
+	pthread_mutex_lock(&s->iq.mtx);
+	if ((j = s->iq.spare) != NULL)
+		s->iq.spare = j->next;
+	pthread_mutex_unlock(&s->iq.mtx);
+	if (j == NULL)
+		j = xcalloc(1, sizeof *j);
+	j->next = NULL;
+	j->n = j->blen = 0;
+	return j;
+}
+
+static void
+store_ijob_free(struct store_ijob *j)
+{
+	if (j == NULL)
+		return;
+	free(j->ents);
+	free(j->bytes);
+	free(j);
+}
+
+/* Give a job back (one spare is kept, trimmed; the rest are freed).
+ * Called with iq.mtx held. */
+static void
+store_ijob_release(struct store *s, struct store_ijob *j)
+{
+	if (s->iq.spare != NULL) {
+		store_ijob_free(j);
+		return;
+	}
+	if (j->cap > STORE_IJOB_KEEP) {
+		free(j->ents);
+		free(j->bytes);
+		j->ents = NULL;
+		j->bytes = NULL;
+		j->cap = j->bcap = 0;
+	}
+	j->next = NULL;
+	s->iq.spare = j;
+}
+
+/* Add an index entry to job j; strings are copied. */
+static void
+store_ijob_add(struct store_ijob *j, bool remove, uint64_t seq, int64_t t,
+    const char *type, size_t tl, const char *id, size_t id_len,
+    const char *country, const char *msg_id, size_t msg_len)
+{
+	struct store_ient *e;
+	size_t need = tl + id_len + (msg_id ? msg_len : 0);
+
+	if (j->n == j->cap) {
+		j->cap = j->cap ? j->cap * 2 : 256;
+		j->ents = xreallocarray(j->ents, j->cap, sizeof *j->ents);
+	}
+	if (need > j->bcap - j->blen) {
+		while (need > j->bcap - j->blen)
+			j->bcap = j->bcap ? j->bcap * 2 : 16384;
+		j->bytes = xrealloc(j->bytes, j->bcap);
+	}
+	e = &j->ents[j->n++];
+	e->seq = seq;
+	e->time = t;
+	e->remove = remove;
+	e->off = (uint32_t)j->blen;
+	e->type_len = (uint16_t)tl;
+	e->id_len = (uint16_t)id_len;
+	e->msg_len = msg_id ? (uint16_t)msg_len : 0;
+	memcpy(e->country, country ? country : "\0\0", 2);
+	memcpy(j->bytes + j->blen, type, tl);
+	memcpy(j->bytes + j->blen + tl, id, id_len);
+	if (msg_id != NULL)
+		memcpy(j->bytes + j->blen + tl + id_len, msg_id, msg_len);
+	j->blen += need;
+}
+
 /* Format an LMDB error for a cause string. */
 static char *
 store_cause(const struct store *s, const char *what, int rc)
@@ -528,6 +649,11 @@ store_open(struct store **sp, const struct store_opts *opts, char **cause)
 	s->map_size = opts->map_size;
 	TAILQ_INIT(&s->pending.fifo);
 	pthread_rwlock_init(&s->resize_lock, NULL);
+	pthread_mutex_init(&s->iq.mtx, NULL);
+	pthread_cond_init(&s->iq.work, NULL);
+	pthread_cond_init(&s->iq.room, NULL);
+	s->iq.tailp = &s->iq.head;
+	s->wjob = xcalloc(1, sizeof *s->wjob);
 
 	if (!opts->sync)
 		flags |= MDB_NOSYNC;
@@ -569,12 +695,22 @@ store_open(struct store **sp, const struct store_opts *opts, char **cause)
 	}
 	mdb_txn_reset(s->rtxn);
 	mdb_txn_reset(s->irtxn);
+	/* The indexes are committed, and every job handled, to here. */
+	s->committed = s->indexed_seq;
+	s->done = s->last_seq;
+	s->iq.after = s->last_seq;
 	*sp = s;
 	return 0;
 
 fail:
 	if (s->rtxn)
 		mdb_txn_abort(s->rtxn);
+	if (s->irtxn)
+		mdb_txn_abort(s->irtxn);
+	store_ijob_free(s->wjob);
+	pthread_cond_destroy(&s->iq.room);
+	pthread_cond_destroy(&s->iq.work);
+	pthread_mutex_destroy(&s->iq.mtx);
 	if (s->ienv)
 		mdb_env_close(s->ienv);
 	if (s->env)
@@ -599,7 +735,19 @@ store_close(struct store **sp)
 		mdb_txn_abort(s->rtxn);
 	if (s->irtxn)
 		mdb_txn_abort(s->irtxn);
-	store_write_index(s);
+	if (s->wrtxn)
+		mdb_txn_abort(s->wrtxn);
+	/* The indexer has stopped: what it left (a failed step) now. */
+	store_index_sync(s);
+	store_ijob_free(s->wjob);
+	store_ijob_free(s->iq.spare);
+	for (struct store_ijob *j = s->iq.head, *next; j != NULL; j = next) {
+		next = j->next;
+		store_ijob_free(j);
+	}
+	pthread_cond_destroy(&s->iq.room);
+	pthread_cond_destroy(&s->iq.work);
+	pthread_mutex_destroy(&s->iq.mtx);
 	/* The index is whole on disk once synced: a restart after a power
 	   loss need not build it again. */
 	if (mdb_env_sync(s->ienv, 1) != 0 ||
@@ -620,7 +768,14 @@ store_close(struct store **sp)
 uint64_t
 store_indexed_seq(const struct store *s)
 {
-	return s->indexed_seq;
+	return __atomic_load_n(&s->committed, __ATOMIC_ACQUIRE);
+}
+
+/* The seq the indexer has handled every job to. */
+uint64_t
+store_index_done(const struct store *s)
+{
+	return __atomic_load_n(&s->done, __ATOMIC_ACQUIRE);
 }
 
 /* The last seq given. */
@@ -747,26 +902,23 @@ out:
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Delete one event (cur, in the log) and its index entries (itxn). */
+/* Delete one event (cur, in the log); its index entries go with the
+ * write's index job. */
 static int
-store_remove_event(struct store *s, MDB_txn *itxn, MDB_cursor *cur,
-    const MDB_val *k, const MDB_val *d)
+store_remove_event(struct store *s, MDB_cursor *cur, const MDB_val *k,
+    const MDB_val *d)
 {
 	const uint8_t *body, *ev;
 	size_t blen, evlen, id_len, msg_len, tlen;
 	const char *topic, *id, *msg_id, *dot;
-	uint8_t key[STORE_KEY_MAX + 20];
-	char type[32];
 	uint64_t seq = store_get_be64(k->mv_data);
-	MDB_val kk, dd;
-	int rc;
 
 	if (store_open_record(d, &body, &blen) == -1 ||
 	    store_body_str(body, blen, "topic", &topic, &tlen) == -1 ||
 	    store_body_field(body, blen, "event", &ev, &evlen) == -1 ||
 	    store_body_str(ev, evlen, "id", &id, &id_len) == -1 ||
 	    (dot = memchr(topic, '.', tlen)) == NULL ||
-	    (size_t)(dot - topic) >= sizeof type || id_len > SCHEMA_ID_MAX) {
+	    (size_t)(dot - topic) >= 32 || id_len > SCHEMA_ID_MAX) {
 		/* Remove the damaged record all the same: retention must go
 		   on, and its index entries then point at nothing. */
 		s->corrupt++;
@@ -774,15 +926,31 @@ store_remove_event(struct store *s, MDB_txn *itxn, MDB_cursor *cur,
 		    "format); removing it by retention", seq);
 		return mdb_cursor_del(cur, 0);
 	}
-	memcpy(type, topic, (size_t)(dot - topic));
-	type[dot - topic] = '\0';
+	if (store_body_str(ev, evlen, "msg_id", &msg_id, &msg_len) == -1 ||
+	    msg_len == 0 || msg_len > SCHEMA_MSGID_MAX)
+		msg_id = NULL;
+	store_ijob_add(s->wjob, true, seq, 0, topic, (size_t)(dot - topic),
+	    id, id_len, NULL, msg_id, msg_len);
+	return mdb_cursor_del(cur, 0);
+}
+
+/* The indexer's half of a removal: the entity's history (and its time
+ * index entry with the latest), and the msg_id if it is still this
+ * event's. */
+static int
+store_unindex_one(struct store *s, MDB_txn *itxn, const char *type,
+    const char *id, size_t id_len, const char *msg_id, size_t msg_len,
+    uint64_t seq)
+{
+	uint8_t key[STORE_KEY_MAX + 20];
+	MDB_val kk, dd;
+	int rc;
 
 	kk.mv_size = store_entity_key(key, type, id, id_len);
 	kk.mv_data = key;
 	if ((rc = store_remove_history(s, itxn, type, &kk, seq)) != 0)
 		return rc;
-	if (store_body_str(ev, evlen, "msg_id", &msg_id, &msg_len) == 0 &&
-	    msg_len > 0 && msg_len <= SCHEMA_MSGID_MAX) {
+	if (msg_id != NULL) {
 		kk.mv_size = msg_len;
 		kk.mv_data = (void *)msg_id;
 		if (mdb_get(itxn, s->msgids, &kk, &dd) == 0 &&
@@ -790,15 +958,15 @@ store_remove_event(struct store *s, MDB_txn *itxn, MDB_cursor *cur,
 		    (rc = mdb_del(itxn, s->msgids, &kk, NULL)) != 0)
 			return rc;
 	}
-	return mdb_cursor_del(cur, 0);
+	return 0;
 }
 
 /*
  * Remove the oldest events beyond max_events or max_age, a bounded step:
- * from the log in txn, their index entries in itxn.
+ * from the log in txn, their index entries by the write's index job.
  */
 static int
-store_retain(struct store *s, MDB_txn *txn, MDB_txn *itxn, int64_t now_ms,
+store_retain(struct store *s, MDB_txn *txn, int64_t now_ms,
     struct store_result *res)
 {
 	MDB_cursor *cur;
@@ -835,7 +1003,7 @@ store_retain(struct store *s, MDB_txn *txn, MDB_txn *itxn, int64_t now_ms,
 		}
 		if (!(s->opts.max_events && count > s->opts.max_events) && !old)
 			break;
-		if ((rc = store_remove_event(s, itxn, cur, &k, &d)) != 0) {
+		if ((rc = store_remove_event(s, cur, &k, &d)) != 0) {
 			mdb_cursor_close(cur);
 			return rc;
 		}
@@ -919,10 +1087,11 @@ store_wcur_close(struct store_wcur *wc)
 }
 
 /*
- * Store one event in the log: dedupe, append.  Its index entries are
- * written after the log's commit (store_index_items); until the index
- * has them its msg_id is in s->pending, so a duplicate is caught all the
- * same.  A msgids entry for a seq the log no longer has (left by a crash
+ * Store one event in the log: dedupe, append.  Its index entries go to
+ * the indexer with the write's job, after the log's commit; until the
+ * indexes have committed them its msg_id is in s->pending, so a
+ * duplicate is caught all the same (msgids is read in the writer's own
+ * read transaction of the index, wc->msgids).  A msgids entry for a seq the log no longer has (left by a crash
  * between the two commits of a retention step) is no duplicate.
  */
 static int
@@ -974,6 +1143,9 @@ store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
 	if (it->msg_id != NULL)
 		store_idset_add(&s->pending, it->msg_id, it->msg_id_len,
 		    it->seq);
+	store_ijob_add(s->wjob, false, it->seq, it->sort_time, it->type,
+	    strlen(it->type), it->id, it->id_len, it->country, it->msg_id,
+	    it->msg_id_len);
 	s->last_seq = it->seq;
 	return 0;
 }
@@ -1152,42 +1324,54 @@ store_index_record(struct store *s, uint64_t seq, const MDB_val *rec,
 
 /*
  * Catch the indexes up from the log's records, up to STORE_INDEX_CHUNK
- * events past indexed_seq: after a commit of the indexes failed, and at
- * start-up after a crash or on a new index.  Reads the log in a read
- * transaction of its own.
+ * events past indexed_seq and no further than upto: after a commit of
+ * the indexes failed, and at start-up after a crash or on a new index.
+ * Reads the log in a read transaction of its own.
  */
 static int
-store_index_catch_up(struct store *s, struct store_wcur *wc)
+store_index_catch_up(struct store *s, struct store_wcur *wc, uint64_t upto)
 {
-	uint64_t upto = s->last_seq;
 	int rc;
 
 	if (upto - s->indexed_seq > STORE_INDEX_CHUNK)
 		upto = s->indexed_seq + STORE_INDEX_CHUNK;
-	if ((rc = store_log_walk(s, NULL, s->indexed_seq + 1, upto,
-	    store_index_record, wc)) != 0)
+	pthread_rwlock_rdlock(&s->resize_lock);
+	rc = store_log_walk(s, NULL, s->indexed_seq + 1, upto,
+	    store_index_record, wc);
+	pthread_rwlock_unlock(&s->resize_lock);
+	if (rc != 0)
 		return rc;
 	s->indexed_seq = upto;
 	return 0;
 }
 
-/* Index the items just committed to the log, in seq order. */
+/* Apply job j, the next in seq order, in wc's transaction. */
 static int
-store_index_items(struct store_wcur *wc, const struct store_item *items,
-    size_t nitems)
+store_index_job(struct store *s, struct store_wcur *wc, MDB_txn *itxn,
+    const struct store_ijob *j)
 {
 	int rc;
 
-	for (size_t i = 0; i < nitems; i++) {
-		const struct store_item *it = &items[i];
+	for (size_t i = 0; i < j->n; i++) {
+		const struct store_ient *e = &j->ents[i];
+		const char *b = j->bytes + e->off;
+		const char *id = b + e->type_len;
+		const char *msg_id = e->msg_len ? id + e->id_len : NULL;
+		char type[32];
 
-		/* Not a duplicate, nor removed by this batch's retention
-		   (a batch larger than max_events). */
-		if (it->duplicate || it->seq < wc->first_seq)
+		memcpy(type, b, e->type_len);
+		type[e->type_len] = '\0';
+		if (e->remove)
+			rc = store_unindex_one(s, itxn, type, id, e->id_len,
+			    msg_id, e->msg_len, e->seq);
+		else if (e->seq < j->first)
+			/* Removed by its own batch's retention (a batch
+			   larger than max_events). */
 			continue;
-		if ((rc = store_index_one(wc, it->type, it->id, it->id_len,
-		    it->country, it->sort_time, it->msg_id, it->msg_id_len,
-		    it->seq)) != 0)
+		else
+			rc = store_index_one(wc, type, id, e->id_len,
+			    e->country, e->time, msg_id, e->msg_len, e->seq);
+		if (rc != 0)
 			return rc;
 	}
 	return 0;
@@ -1223,13 +1407,13 @@ store_pending_load(struct store *s)
 
 /* An index write failed: say so (rate-limited); the indexes are behind. */
 static void
-store_index_failed(struct store *s, int rc)
+store_index_failed(struct store *s, int rc, uint64_t upto)
 {
 	if (log_rate_pass(&s->index_rlog, store_now_ms()))
 		log_error("store %s: cannot write the indexes (%s): %" PRIu64
 		    " events are stored but not indexed; get searches the "
 		    "log for them, list answers unavailable until they are",
-		    s->dir, mdb_strerror(rc), s->last_seq - s->indexed_seq);
+		    s->dir, mdb_strerror(rc), upto - s->indexed_seq);
 }
 
 /* This boot of the kernel: a reboot or a power loss changes it. */
@@ -1296,12 +1480,12 @@ store_index_build(struct store *s)
 
 		memset(&wc, 0, sizeof wc);
 		if ((rc = mdb_txn_begin(s->ienv, NULL, 0, &itxn)) != 0) {
-			store_index_failed(s, rc);
+			store_index_failed(s, rc, s->last_seq);
 			store_pending_load(s);
 			return;
 		}
 		if ((rc = store_wcur_open(s, NULL, itxn, &wc)) != 0 ||
-		    (rc = store_index_catch_up(s, &wc)) != 0 ||
+		    (rc = store_index_catch_up(s, &wc, s->last_seq)) != 0 ||
 		    (rc = store_meta_put(itxn, s->imeta, "indexed_seq",
 		    s->indexed_seq)) != 0) {
 			store_wcur_close(&wc);
@@ -1312,7 +1496,7 @@ store_index_build(struct store *s)
 		}
 		if (rc != 0) {
 			s->indexed_seq = before;
-			store_index_failed(s, rc);
+			store_index_failed(s, rc, s->last_seq);
 			store_pending_load(s);
 			return;
 		}
@@ -1536,79 +1720,180 @@ store_put_cursors(struct store *s, MDB_txn *txn,
 }
 
 /*
- * After the log's commit, its events into the indexes: the batch's items
- * when the indexes were up to date before it, else a catch-up step from
- * the log's records.  The index environment is not synced (it is derived
- * data, rebuilt from the log after a power loss), so this costs no disk
- * wait.  A failure leaves the indexes behind, to be caught up by a later
- * write; get then searches the log's tail and list says it cannot answer.
+ * The indexer's step: take the queued jobs (up to STORE_INDEX_CHUNK
+ * entries, at least one job) and apply them in one transaction of the
+ * index environment, which is not synced (derived data, rebuilt from the
+ * log after a power loss), so this costs no disk wait.  A job that does
+ * not follow the indexes (an earlier commit failed) is replaced by a
+ * catch-up step from the log's records.  A failure leaves the indexes
+ * behind: get then searches the log's tail and list says it cannot
+ * answer, until a later step catches up.  Returns 1 when the indexes
+ * moved, 0 when there was nothing to do or the commit failed, -1 once
+ * stopped with the queue empty.
  */
-static void
-store_index_commit(struct store *s, MDB_txn *itxn,
-    const struct store_item *items, size_t nitems, uint64_t before,
-    uint64_t first)
+int
+store_index_work(struct store *s, bool wait)
 {
-	uint64_t indexed_seq = s->indexed_seq;
-	struct store_wcur wcs, *wc = &wcs;
+	struct store_ijob *jobs, *j, **jp;
+	struct store_wcur wc;
+	uint64_t indexed_seq = s->indexed_seq, target, done = 0;
+	size_t n = 0;
+	MDB_txn *itxn = NULL;
+	int64_t t0;
 	int rc;
 
-	if ((rc = store_wcur_open(s, NULL, itxn, wc)) != 0) {
-		store_wcur_close(wc);
-		mdb_txn_abort(itxn);
-		goto fail;
-	}
-	wc->first_seq = first;
+	pthread_mutex_lock(&s->iq.mtx);
+	if (wait)
+		s->iq.threaded = true;
+	for (;;) {
+		bool behind = s->indexed_seq < s->iq.after;
 
-	if (indexed_seq == before) {
-		rc = store_index_items(wc, items, nitems);
-		if (rc == 0)
-			s->indexed_seq = s->last_seq;
-	} else
-		rc = store_index_catch_up(s, wc);
+		if (s->iq.head != NULL || (behind && (!s->ifailed || !wait)))
+			break;
+		if (s->iq.stop || !wait) {
+			pthread_mutex_unlock(&s->iq.mtx);
+			return s->iq.stop && wait ? -1 : 0;
+		}
+		if (behind) {
+			/* Retry a failed catch-up once a second. */
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec++;
+			if (pthread_cond_timedwait(&s->iq.work, &s->iq.mtx,
+			    &ts) != 0)
+				s->ifailed = false;
+		} else
+			pthread_cond_wait(&s->iq.work, &s->iq.mtx);
+	}
+	/* Detach a run of jobs. */
+	jobs = s->iq.head;
+	for (jp = &s->iq.head; *jp != NULL && (jp == &s->iq.head ||
+	    n + (*jp)->n <= STORE_INDEX_CHUNK); jp = &(*jp)->next) {
+		n += (*jp)->n;
+		done = (*jp)->after;
+	}
+	s->iq.head = *jp;
+	*jp = NULL;
+	if (s->iq.head == NULL)
+		s->iq.tailp = &s->iq.head;
+	target = s->iq.after;
+	pthread_mutex_unlock(&s->iq.mtx);
+
+	t0 = store_now_ms();
+	memset(&wc, 0, sizeof wc);
+	if ((rc = mdb_txn_begin(s->ienv, NULL, 0, &itxn)) != 0)
+		goto out;
+	if ((rc = store_wcur_open(s, NULL, itxn, &wc)) != 0)
+		goto out;
+	for (j = jobs; j != NULL && rc == 0; j = j->next) {
+		if (s->indexed_seq == j->before) {
+			rc = store_index_job(s, &wc, itxn, j);
+			s->indexed_seq = j->after;
+		} else if (s->indexed_seq < j->after)
+			rc = store_index_catch_up(s, &wc, j->after);
+	}
+	if (jobs == NULL)
+		rc = store_index_catch_up(s, &wc, target);
 	if (rc == 0 && s->indexed_seq != indexed_seq)
 		rc = store_meta_put(itxn, s->imeta, "indexed_seq",
 		    s->indexed_seq);
-	store_wcur_close(wc);
+	store_wcur_close(&wc);
 	if (rc == 0 && fault_error("index_commit"))
 		rc = ENOSPC;		/* tests only: see fault.c */
 	if (rc == 0)
 		rc = mdb_txn_commit(itxn);
 	else
 		mdb_txn_abort(itxn);
-fail:
+	itxn = NULL;
+out:
+	store_wcur_close(&wc);
+	if (itxn != NULL)
+		mdb_txn_abort(itxn);
 	if (rc != 0) {
 		s->indexed_seq = indexed_seq;
-		store_index_failed(s, rc);
-		return;
+		store_index_failed(s, rc, target);
+	} else {
+		__atomic_store_n(&s->committed, s->indexed_seq,
+		    __ATOMIC_RELEASE);
+		log_debug("indexes: %zu entries in %" PRId64 " ms, to seq %"
+		    PRIu64, n, store_now_ms() - t0, s->indexed_seq);
 	}
-	store_idset_prune(&s->pending, s->indexed_seq);
+	pthread_mutex_lock(&s->iq.mtx);
+	s->ifailed = rc != 0;
+	s->iq.nents -= n;
+	while ((j = jobs) != NULL) {
+		jobs = j->next;
+		store_ijob_release(s, j);
+	}
+	pthread_cond_signal(&s->iq.room);
+	pthread_mutex_unlock(&s->iq.mtx);
+	if (done > __atomic_load_n(&s->done, __ATOMIC_RELAXED))
+		__atomic_store_n(&s->done, done, __ATOMIC_RELEASE);
+	return rc == 0 && s->indexed_seq != indexed_seq;
 }
 
-/* One attempt at the whole batch: the log's transaction, durable, then
- * the indexes'. */
+/* Tell the indexer to stop once the queue is empty. */
+void
+store_index_stop(struct store *s)
+{
+	pthread_mutex_lock(&s->iq.mtx);
+	s->iq.stop = true;
+	pthread_cond_broadcast(&s->iq.work);
+	pthread_cond_broadcast(&s->iq.room);
+	pthread_mutex_unlock(&s->iq.mtx);
+}
+
+/* Index everything queued, in the calling thread (no indexer running):
+ * tests, and store_close(). */
+uint64_t
+store_index_sync(struct store *s)
+{
+	while (store_index_work(s, false) == 1)
+		;
+	return s->indexed_seq;
+}
+
+/* Writer: queue the job of a committed write for the indexer; wait while
+ * the queue is at its cap, so that a slow indexer slows the writer rather
+ * than growing without bound. */
+static void
+store_ijob_queue(struct store *s, struct store_ijob *j)
+{
+	pthread_mutex_lock(&s->iq.mtx);
+	while (s->iq.threaded && !s->iq.stop && s->iq.nents > STORE_IQ_MAX)
+		pthread_cond_wait(&s->iq.room, &s->iq.mtx);
+	*s->iq.tailp = j;
+	s->iq.tailp = &j->next;
+	s->iq.nents += j->n;
+	s->iq.after = j->after;
+	pthread_cond_signal(&s->iq.work);
+	pthread_mutex_unlock(&s->iq.mtx);
+}
+
+/* One attempt at the whole batch: the log's transaction, durable. */
 static int
 store_write_txn(struct store *s, struct store_item *items, size_t nitems,
     const struct store_reject *rejects, size_t nrejects,
     const struct store_cursor *cursors, size_t ncursors, int64_t now_ms,
     msgpack_sbuffer *out, struct store_result *res, const char **what)
 {
-	MDB_txn *txn, *itxn;
+	MDB_txn *txn;
 	struct store_wcur wc;
 	msgpack_sbuffer tmp;
 	uint64_t last_seq = s->last_seq, last_reject = s->last_reject, first;
 	size_t out_size = out->size;
 	int rc;
 
+	memset(&wc, 0, sizeof wc);
+	s->wjob->n = s->wjob->blen = 0;
+	s->wjob->before = last_seq;
 	*what = "cannot begin a write transaction";
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return rc;
-	if ((rc = mdb_txn_begin(s->ienv, NULL, 0, &itxn)) != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
 	msgpack_sbuffer_init(&tmp);
 	*what = "cannot open LMDB cursors";
-	if ((rc = store_wcur_open(s, txn, itxn, &wc)) != 0)
+	if ((rc = store_wcur_open(s, txn, s->wrtxn, &wc)) != 0)
 		goto abort;
 	*what = "cannot store an event";
 	for (size_t i = 0; i < nitems; i++)
@@ -1617,7 +1902,7 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	mdb_cursor_close(wc.events);
 	wc.events = NULL;
 	*what = "cannot remove old events";
-	if ((rc = store_retain(s, txn, itxn, now_ms, res)) != 0)
+	if ((rc = store_retain(s, txn, now_ms, res)) != 0)
 		goto abort;
 	{
 		MDB_cursor *cur;
@@ -1652,23 +1937,21 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 	msgpack_sbuffer_destroy(&tmp);
 	*what = "cannot commit";
 	store_wcur_close(&wc);
-	if ((rc = mdb_txn_commit(txn)) != 0) {
-		mdb_txn_abort(itxn);
+	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto undo;
+	/* The indexes are the indexer's, from the job's copy: the batch is
+	   the loop's again once the caller has signalled it. */
+	if (s->wjob->n > 0) {
+		s->wjob->after = s->last_seq;
+		s->wjob->first = first;
+		store_ijob_queue(s, s->wjob);
+		s->wjob = store_ijob_get(s);
 	}
-	/* The indexes are for store_write_index(), once the loop has the
-	   log's news; it opens its own cursors in itxn. */
-	s->ijob.itxn = itxn;
-	s->ijob.items = items;
-	s->ijob.nitems = nitems;
-	s->ijob.before = last_seq;
-	s->ijob.first = first;
 	return 0;
 
 abort:
 	store_wcur_close(&wc);
 	msgpack_sbuffer_destroy(&tmp);
-	mdb_txn_abort(itxn);
 	mdb_txn_abort(txn);
 undo:
 	store_idset_undo(&s->pending, last_seq);
@@ -1695,19 +1978,6 @@ store_disk_full(const struct store *s, int rc)
 	return (uint64_t)sv.f_bavail * sv.f_frsize < (1u << 20);
 }
 
-/* The second half of a store_write(): its events into the indexes.
- * Returns the seq the indexes now go to. */
-uint64_t
-store_write_index(struct store *s)
-{
-	if (s->ijob.itxn != NULL) {
-		store_index_commit(s, s->ijob.itxn, s->ijob.items,
-		    s->ijob.nitems, s->ijob.before, s->ijob.first);
-		memset(&s->ijob, 0, sizeof s->ijob);
-	}
-	return s->indexed_seq;
-}
-
 /* Store a batch in one durable transaction. */
 int
 store_write(struct store *s, struct store_item *items, size_t nitems,
@@ -1719,13 +1989,24 @@ store_write(struct store *s, struct store_item *items, size_t nitems,
 	int rc;
 
 	memset(res, 0, sizeof *res);
-	store_write_index(s);
+	/* What the indexes have committed no longer needs s->pending; the
+	   read of msgids begins after, so it sees at least that much. */
+	store_idset_prune(&s->pending,
+	    __atomic_load_n(&s->committed, __ATOMIC_ACQUIRE));
+	/* Begun in the writer thread: a read slot is a thread's. */
+	if ((rc = s->wrtxn == NULL ?
+	    mdb_txn_begin(s->ienv, NULL, MDB_RDONLY, &s->wrtxn) :
+	    mdb_txn_renew(s->wrtxn)) != 0) {
+		*cause = store_cause(s, "cannot read its index", rc);
+		return -1;
+	}
 	for (;;) {
 		rc = store_write_txn(s, items, nitems, rejects, nrejects,
 		    cursors, ncursors, now_ms, out, res, &what);
 		if (rc != MDB_MAP_FULL || !store_grow(s))
 			break;
 	}
+	mdb_txn_reset(s->wrtxn);
 	res->last_seq = s->last_seq;
 	__atomic_store_n(&s->full, rc == MDB_MAP_FULL || store_disk_full(s, rc),
 	    __ATOMIC_RELAXED);

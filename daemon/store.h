@@ -22,8 +22,10 @@
  * has every commit (and the start-up indexes what the last one missed);
  * after a power loss <dir>/index/state, written durably, still says
  * "open" for an earlier boot, and the indexes are built again from the
- * log.  store_write() commits the log; store_write_index() then the
- * indexes, so the loop can notify and acknowledge in between.
+ * log.  store_write() commits the log and hands the events' index keys
+ * to the indexer thread (store_index_work()), so the loop can notify and
+ * acknowledge, and the writer commit the next batch, while the indexes
+ * are written.
  *
  * A record is [checksum LE][format byte][payload]; the checksum covers
  * the format byte and the payload and is verified on every read, since
@@ -31,8 +33,11 @@
  * (still read) zlib's CRC-32.  A mismatch is logged and reported, never
  * served.
  *
- * Threads: store_write() and store_write_index() run on the writer
- * thread only; the read functions run on the loop thread only, between
+ * Threads: store_write() runs on the writer thread only, and
+ * store_index_work() on the indexer thread only; they share the job
+ * queue (a mutex) and two atomic seqs.  The writer dedupes in a read
+ * transaction of its own on the indexes plus the msg_ids above their
+ * last commit.  The read functions run on the loop thread only, between
  * store_rd_begin() and store_rd_end(), and never across loop iterations.
  * Pointers returned by reads live until store_rd_end().
  */
@@ -106,7 +111,6 @@ struct store_cursor {
 /* What a write left for the loop thread to see. */
 struct store_result {
 	uint64_t	 last_seq;
-	uint64_t	 indexed_seq;
 	bool		 more_retention;	/* call again soon */
 	uint64_t	 removed;		/* events removed by retention */
 };
@@ -131,15 +135,13 @@ void store_close(struct store **sp);
 /* The last seq given (0 for an empty store). */
 uint64_t store_last_seq(const struct store *s);
 
-/* The seq history, timeidx and msgids are up to date to (writer thread,
- * or before it starts). */
+/* Any thread: the seq history, timeidx and msgids are committed to. */
 uint64_t store_indexed_seq(const struct store *s);
 
 /*
  * Writer thread: store items, rejects and webhook cursors in one
- * transaction, with fsync unless sync is off, index up to index_n events
- * not yet indexed (UINT64_MAX: all, these items too), and take a bounded
- * step of retention.  Bodies are appended to out.  Returns 0, or -1 with
+ * transaction, with fsync unless sync is off, and take a bounded step
+ * of retention; then queue the index job of what it changed.  Bodies are appended to out.  Returns 0, or -1 with
  * *cause set when nothing of the batch was stored (map full, disk full,
  * I/O error).
  */
@@ -149,14 +151,26 @@ int store_write(struct store *s, struct store_item *items, size_t nitems,
     msgpack_sbuffer *out, struct store_result *res, char **cause);
 
 /*
- * Writer thread, after each store_write() that succeeded (the loop may
- * publish and acknowledge in between): index its events, in a
- * transaction of the index environment that is not synced.  Returns the
- * seq the indexes go to; a failure is logged and leaves them behind, to
- * be caught up by a later write.  store_write() and store_close() call
- * it themselves if it was not.
+ * Indexer thread: apply the index jobs that store_write() queued (each
+ * committed write's entries, copied), several at once, in a transaction
+ * of the index environment that is not synced; catch up from the log
+ * after a failed step (retried once a second).  With wait, blocks until
+ * there is work; returns 1 when the indexes moved, 0 when not (nothing
+ * to do, or a failure, logged), -1 once store_index_stop() was called and
+ * the queue is empty.  While an indexer waits, store_write() waits when
+ * the queue holds 65,536 entries.
  */
-uint64_t store_write_index(struct store *s);
+int store_index_work(struct store *s, bool wait);
+void store_index_stop(struct store *s);
+
+/* Apply every queued job in the calling thread (no indexer running:
+ * tests; store_close() does it too).  Returns the indexed seq. */
+uint64_t store_index_sync(struct store *s);
+
+/* Any thread: the seq up to which the indexer has handled every job,
+ * committed or failed (reads wait for it, then answer from what the
+ * indexes have, searching the log's tail past them). */
+uint64_t store_index_done(const struct store *s);
 
 /* Loop thread, in a read transaction: the saved cursor of a webhook;
  * STORE_NOTFOUND when it has none yet. */

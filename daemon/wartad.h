@@ -64,7 +64,6 @@ struct batch {
 	struct pending		*pend;
 	size_t			 npend, pend_cap;
 	bool			 retain;	/* run a retention step */
-	bool			 catch_up;	/* the indexes are behind */
 	struct store_cursor	*cursors;	/* webhook cursors to save */
 	size_t			 ncursors, cursors_cap;
 	struct arena		 arena;		/* copies of inputs */
@@ -74,12 +73,12 @@ struct batch {
 	char			*cause;
 	struct store_result	 res;
 	int64_t			 commit_us;	/* time the commit took */
-	int			 phase;		/* 1: log committed, 2: indexed
-						   (atomic, the writer sets) */
-	uint64_t		 indexed_seq;	/* at phase 2 */
-	int64_t			 index_us;	/* time the indexes took */
-	bool			 logged;	/* the loop did phase 1 */
-	bool			 replied;	/* ... and sent the replies */
+	bool			 done;		/* committed (atomic: the
+						   writer sets it) */
+	/* Loop thread, after the commit. */
+	struct batch		*wnext;		/* in the wait queue */
+	uint64_t		 wait_seq;	/* its reads need the indexes
+						   to here */
 };
 
 /* Upper bounds (us) of the commit latency histogram's buckets; the last
@@ -110,7 +109,8 @@ struct wartad {
 	void			*zctx;
 	void			*ingest, *notify, *api;
 	struct event		*ev_ingest, *ev_notify, *ev_api;
-	struct event		*ev_writer, *ev_heartbeat, *ev_tick;
+	struct event		*ev_writer, *ev_indexer;
+	struct event		*ev_heartbeat, *ev_tick;
 	struct event		*ev_watchdog;	/* when systemd asks for one */
 	struct event		*ev_sig[3];
 	struct store		*store;
@@ -125,6 +125,10 @@ struct wartad {
 	struct batch		*busy;		/* with the writer, or NULL */
 	int64_t			 busy_since_us;	/* when busy went to it */
 	struct batch		*spare;
+	/* Committed batches whose replies wait for the indexer, in order:
+	   a read must see what was acknowledged before it. */
+	struct batch		*wait_head, **wait_tailp;
+	uint64_t		 index_done;	/* the indexer handled to here */
 
 	struct stats		 st;
 	struct rlog		 rlog[REASON_COUNT];	/* reject lines */

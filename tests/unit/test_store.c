@@ -146,7 +146,7 @@ commit(struct fx *fx, char **cause)
 	fx->out.size = 0;
 	rc = store_write(fx->s, fx->items, fx->n, NULL, 0, NULL, 0, 2000,
 	    &fx->out, &res, cause);
-	store_write_index(fx->s);
+	store_index_sync(fx->s);
 	fx->n = 0;
 	return rc;
 }
