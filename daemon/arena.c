@@ -4,6 +4,7 @@
 #include "daemon/arena.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "daemon/xmalloc.h"
 
 #define ARENA_CHUNK	(256 * 1024)
+#define ARENA_KEEP	32		/* 8 MiB: a full batch's copies */
 
 struct arena_chunk {
 	struct arena_chunk	*next;
@@ -31,8 +33,13 @@ arena_alloc(struct arena *a, size_t n)
 	if (c == NULL || c->size - c->off < need) {
 		size_t size = need > ARENA_CHUNK ? need : ARENA_CHUNK;
 
-		c = xmalloc(sizeof *c + size);
-		c->size = size;
+		if (size == ARENA_CHUNK && a->free != NULL) {
+			c = a->free;
+			a->free = c->next;
+		} else {
+			c = xmalloc(sizeof *c + size);
+			c->size = size;
+		}
 		c->off = 0;
 		c->next = a->head;
 		a->head = c;
@@ -54,25 +61,45 @@ arena_dup(struct arena *a, const void *p, size_t n)
 	return q;
 }
 
-/* Free all but the last (oldest) standard-size chunk. */
+/* Keep standard-size chunks (up to ARENA_KEEP), free the rest. */
 void
 arena_reset(struct arena *a)
 {
-	struct arena_chunk *c = a->head, *keep = NULL;
+	struct arena_chunk *c = a->head;
+	size_t kept = 0;
 
+	for (struct arena_chunk *f = a->free; f != NULL; f = f->next)
+		kept++;
 	while (c != NULL) {
 		struct arena_chunk *next = c->next;
 
-		if (keep == NULL && c->size == ARENA_CHUNK) {
-			keep = c;
-			keep->off = 0;
-			keep->next = NULL;
+		if (c->size == ARENA_CHUNK && kept < ARENA_KEEP) {
+			c->next = a->free;
+			a->free = c;
+			kept++;
 		} else
 			free(c);
 		c = next;
 	}
-	a->head = keep;
+	a->head = NULL;
 	a->used = 0;
+}
+
+/* Free the kept chunks but one; whether any went. */
+bool
+arena_trim(struct arena *a)
+{
+	struct arena_chunk *c;
+	bool freed = false;
+
+	if (a->free == NULL)
+		return false;
+	while ((c = a->free->next) != NULL) {
+		a->free->next = c->next;
+		free(c);
+		freed = true;
+	}
+	return freed;
 }
 
 /* Free every chunk. */
@@ -80,6 +107,7 @@ void
 arena_free(struct arena *a)
 {
 	arena_reset(a);
-	free(a->head);
-	a->head = NULL;
+	arena_trim(a);
+	free(a->free);
+	a->free = NULL;
 }

@@ -8,12 +8,14 @@
 #ifndef WARTA_ARENA_H
 #define WARTA_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct arena_chunk;
 
 struct arena {
 	struct arena_chunk	*head;	/* current chunk, newest first */
+	struct arena_chunk	*free;	/* kept by arena_reset(), for reuse */
 	size_t			 used;	/* bytes handed out since reset */
 };
 
@@ -23,8 +25,14 @@ void *arena_alloc(struct arena *a, size_t n);
 /* Copy n bytes into the arena. */
 void *arena_dup(struct arena *a, const void *p, size_t n);
 
-/* Forget everything; keeps one chunk for reuse. */
+/* Forget everything; keeps up to ARENA_KEEP standard chunks for reuse
+ * (a busy daemon fills batch after batch: freeing them would page-fault
+ * every chunk in again). */
 void arena_reset(struct arena *a);
+
+/* Give back all but one kept chunk (when the rate drops); true if any
+ * went. */
+bool arena_trim(struct arena *a);
 
 /* Free every chunk. */
 void arena_free(struct arena *a);

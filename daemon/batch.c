@@ -451,7 +451,13 @@ writer_stop(struct writer **wp)
 void
 batch_tick(struct wartad *wd)
 {
-	if (!batch_trim_due || batch_pending(wd))
+	if (batch_pending(wd))
+		return;
+	if (arena_trim(&wd->fill->arena))
+		batch_trim_due = true;
+	if (wd->spare != NULL && arena_trim(&wd->spare->arena))
+		batch_trim_due = true;
+	if (!batch_trim_due)
 		return;
 	batch_trim_due = false;
 	malloc_trim(0);
