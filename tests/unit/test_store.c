@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,20 @@ commit_ok(struct fx *fx)
 
 	if (commit(fx, &cause) != 0)
 		fail_msg("store_write: %s", cause);
+}
+
+/* Write the added items, leaving the index job queued (no indexer). */
+static void
+commit_queued(struct fx *fx)
+{
+	struct store_result res;
+	char *cause = NULL;
+
+	fx->out.size = 0;
+	if (store_write(fx->s, fx->items, fx->n, NULL, 0, NULL, 0, 2000,
+	    &fx->out, &res, &cause) != 0)
+		fail_msg("store_write: %s", cause);
+	fx->n = 0;
 }
 
 /* The seq field of a stored body. */
@@ -1099,6 +1114,153 @@ test_version2_upgraded(void **state)
 	reopen(fx);
 }
 
+/*
+ * The indexes are the indexer's: a write leaves its job queued, and
+ * until it is applied the index does not have the events, get finds
+ * them in the log's tail, and a msg_id dedupes from the writer's set of
+ * msg_ids above the indexes' last commit; after, from the index.
+ */
+static void
+test_index_jobs_queued(void **state)
+{
+	struct fx *fx = *state;
+	struct list_acc a = { 0 };
+	uint64_t seq;
+	char *cause = NULL;
+
+	add(fx, "a", "k1", 10, "CH", 1);
+	commit_queued(fx);				/* 1 */
+	assert_int_equal(store_last_seq(fx->s), 1);
+	assert_int_equal(store_indexed_seq(fx->s), 0);
+	assert_int_equal(store_index_done(fx->s), 0);
+	assert_int_equal(rd_lag(fx), 1);
+	add(fx, "x", "k1", 10, "CH", 1);		/* a duplicate of 1 */
+	add(fx, "b", "k2", 20, "CH", 1);		/* 2 */
+	commit_queued(fx);
+	assert_true(fx->items[0].duplicate);
+	assert_int_equal(fx->items[0].seq, 1);
+	assert_false(fx->items[1].duplicate);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	assert_int_equal(store_rd_latest(fx->s, "meeting", "b", 1, &seq),
+	    STORE_OK);
+	assert_int_equal(seq, 2);
+	store_rd_end(fx->s);
+
+	/* Both jobs in one index transaction. */
+	assert_int_equal(store_index_work(fx->s, false), 1);
+	assert_int_equal(store_index_work(fx->s, false), 0);
+	assert_int_equal(store_indexed_seq(fx->s), 2);
+	assert_int_equal(store_index_done(fx->s), 2);
+	assert_int_equal(rd_lag(fx), 0);
+	add(fx, "y", "k2", 10, "CH", 1);		/* from the index now */
+	commit_queued(fx);
+	assert_true(fx->items[0].duplicate);
+	assert_int_equal(fx->items[0].seq, 2);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb,
+	    &a);
+	store_rd_end(fx->s);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.seqs[0], 1);
+	assert_int_equal(a.seqs[1], 2);
+}
+
+/* Retention's removals reach the indexes through the jobs, also when
+ * several writes are queued before the indexer applies them. */
+static void
+test_index_jobs_retention(void **state)
+{
+	struct fx *fx = *state;
+	struct list_acc a = { 0 }, h = { 0 };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_stat st;
+	bool tr;
+	char *cause = NULL;
+
+	fx->opts.max_events = 2;
+	reopen(fx);
+	add(fx, "a", "k1", 10, "CH", 1);		/* 1 */
+	add(fx, "b", "k2", 20, "CH", 1);		/* 2 */
+	commit_queued(fx);
+	add(fx, "a", "k3", 30, "CH", 1);		/* 3: removes 1 */
+	commit_queued(fx);
+	add(fx, "c", "k4", 40, "CH", 1);		/* 4: removes 2 */
+	commit_queued(fx);
+	store_index_sync(fx->s);
+	assert_int_equal(store_indexed_seq(fx->s), 4);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb,
+	    &a);
+	assert_int_equal(store_rd_history(fx->s, "meeting", "a", 1, 10,
+	    hist_cb, &h, &tr), STORE_OK);
+	store_rd_end(fx->s);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.seqs[0], 3);
+	assert_int_equal(a.seqs[1], 4);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.seqs[0], 3);
+	/* Nothing left behind for 1 and 2. */
+	store_close(&fx->s);
+	raw_open_index(fx, "timeidx", 0, &env, &txn, &dbi);
+	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
+	assert_int_equal(st.ms_entries, 2);
+	assert_int_equal(mdb_dbi_open(txn, "msgids", 0, &dbi), 0);
+	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
+	assert_int_equal(st.ms_entries, 2);
+	assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
+	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
+	assert_int_equal(st.ms_entries, 2);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	reopen(fx);
+}
+
+static void *
+indexer(void *arg)
+{
+	struct store *s = arg;
+
+	while (store_index_work(s, true) >= 0)
+		;
+	return NULL;
+}
+
+/* With an indexer thread: writes go on while it indexes; after its stop
+ * everything is indexed and every repeated msg_id was caught. */
+static void
+test_index_thread(void **state)
+{
+	struct fx *fx = *state;
+	pthread_t t;
+	char id[16], key[16];
+	size_t dups = 0;
+
+	assert_int_equal(pthread_create(&t, NULL, indexer, fx->s), 0);
+	for (int b = 0; b < 300; b++) {
+		for (int i = 0; i < 10; i++) {
+			/* Every 10th batch repeats the msg_ids of the one
+			   before it. */
+			int k = b % 10 == 9 ? (b - 1) * 10 + i : b * 10 + i;
+
+			snprintf(id, sizeof id, "m%d", k % 97);
+			snprintf(key, sizeof key, "k%d", k);
+			add(fx, id, key, k, "CH", 1);
+		}
+		commit_queued(fx);
+		for (int i = 0; i < 10; i++)
+			dups += fx->items[i].duplicate;
+	}
+	store_index_stop(fx->s);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(dups, 300);
+	assert_int_equal(store_last_seq(fx->s), 2700);
+	assert_int_equal(store_indexed_seq(fx->s), 2700);
+	assert_int_equal(store_index_done(fx->s), 2700);
+	assert_int_equal(rd_lag(fx), 0);
+}
+
 int
 main(void)
 {
@@ -1125,6 +1287,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_index_caught_up_after_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_newer_than_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version2_upgraded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_jobs_queued, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_jobs_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_write_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_same_batch_not_indexed, setup, teardown),
 	};
