@@ -300,6 +300,7 @@ batch_reply(struct wartad *wd, struct batch *b)
 		return;
 	}
 	b->wait_seq = wd->last_seq;
+	b->wait_since_us = wartad_mono_us();
 	b->wnext = NULL;
 	*wd->wait_tailp = b;
 	wd->wait_tailp = &b->wnext;

@@ -565,16 +565,19 @@ http_stream(struct wartad *wd, struct evhttp_request *req,
 
 /*
  * GET /healthz: 200 when the loop answers (this runs on it) and the store
- * takes writes: not full, and no commit stuck with the writer for more than
- * HTTP_STUCK_US.  503 otherwise, with the reason in "status".
+ * takes writes: not full, and no commit stuck with the writer, nor a read
+ * waiting for the indexer, for more than HTTP_STUCK_US.  503 otherwise, with the reason in "status".
  */
 static void
 http_healthz(struct wartad *wd, struct evhttp_request *req,
     struct evbuffer *body)
 {
-	int64_t busy_us = wd->busy ? wartad_mono_us() - wd->busy_since_us : 0;
+	int64_t now = wartad_mono_us();
+	int64_t busy_us = wd->busy ? now - wd->busy_since_us : 0;
+	int64_t wait_us = wd->wait_head ? now - wd->wait_head->wait_since_us :
+	    0;
 	bool full = store_full(wd->store);
-	bool stuck = busy_us > HTTP_STUCK_US;
+	bool stuck = busy_us > HTTP_STUCK_US || wait_us > HTTP_STUCK_US;
 	bool ok = !full && !stuck;
 
 	evbuffer_add_printf(body, "{\"status\":\"%s\",\"writable\":%s,"

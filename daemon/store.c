@@ -1739,6 +1739,7 @@ store_index_work(struct store *s, bool wait)
 	uint64_t indexed_seq = s->indexed_seq, target, done = 0;
 	size_t n = 0;
 	MDB_txn *itxn = NULL;
+	bool caught = false;
 	int64_t t0;
 	int rc;
 
@@ -1786,12 +1787,16 @@ store_index_work(struct store *s, bool wait)
 		goto out;
 	if ((rc = store_wcur_open(s, NULL, itxn, &wc)) != 0)
 		goto out;
+	/* At most one catch-up step (STORE_INDEX_CHUNK events) a
+	   transaction; the jobs it covers are dropped, the rest wait. */
 	for (j = jobs; j != NULL && rc == 0; j = j->next) {
 		if (s->indexed_seq == j->before) {
 			rc = store_index_job(s, &wc, itxn, j);
 			s->indexed_seq = j->after;
-		} else if (s->indexed_seq < j->after)
+		} else if (s->indexed_seq < j->after && !caught) {
 			rc = store_index_catch_up(s, &wc, j->after);
+			caught = true;
+		}
 	}
 	if (jobs == NULL)
 		rc = store_index_catch_up(s, &wc, target);

@@ -79,6 +79,7 @@ struct batch {
 	struct batch		*wnext;		/* in the wait queue */
 	uint64_t		 wait_seq;	/* its reads need the indexes
 						   to here */
+	int64_t			 wait_since_us;	/* when it began to wait */
 };
 
 /* Upper bounds (us) of the commit latency histogram's buckets; the last
