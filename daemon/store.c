@@ -1047,8 +1047,9 @@ struct store_wcur {
 	uint64_t	 first_seq;	/* the log's first, for msgids hits */
 };
 
-/* Open the write cursors: events in txn (NULL: none), the indexes in
- * itxn. */
+/* Open the write cursors: events in txn (NULL: none, and no first_seq:
+ * the indexer's, which must not read the writer's last_seq), the indexes
+ * in itxn. */
 static int
 store_wcur_open(struct store *s, MDB_txn *txn, MDB_txn *itxn,
     struct store_wcur *wc)
@@ -1057,8 +1058,8 @@ store_wcur_open(struct store *s, MDB_txn *txn, MDB_txn *itxn,
 	int rc;
 
 	memset(wc, 0, sizeof *wc);
-	wc->first_seq = s->last_seq + 1;
 	if (txn != NULL) {
+		wc->first_seq = s->last_seq + 1;
 		if ((rc = mdb_cursor_open(txn, s->events, &wc->events)) != 0)
 			return rc;
 		if (mdb_cursor_get(wc->events, &k, &d, MDB_FIRST) == 0 &&
