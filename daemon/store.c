@@ -796,7 +796,7 @@ store_full(const struct store *s)
 uint64_t
 store_corrupt_count(const struct store *s)
 {
-	return s->corrupt;
+	return __atomic_load_n(&s->corrupt, __ATOMIC_RELAXED);
 }
 
 /*
@@ -921,7 +921,7 @@ store_remove_event(struct store *s, MDB_cursor *cur, const MDB_val *k,
 	    (size_t)(dot - topic) >= 32 || id_len > SCHEMA_ID_MAX) {
 		/* Remove the damaged record all the same: retention must go
 		   on, and its index entries then point at nothing. */
-		s->corrupt++;
+		__atomic_fetch_add(&s->corrupt, 1, __ATOMIC_RELAXED);
 		log_error("store: event %" PRIu64 " is corrupt (checksum or "
 		    "format); removing it by retention", seq);
 		return mdb_cursor_del(cur, 0);
@@ -1309,7 +1309,7 @@ store_index_record(struct store *s, uint64_t seq, const MDB_val *rec,
 	    clen != 2 || (dot = memchr(topic, '.', tlen)) == NULL ||
 	    (tl = (size_t)(dot - topic)) >= sizeof type ||
 	    id_len > SCHEMA_ID_MAX) {
-		s->corrupt++;
+		__atomic_fetch_add(&s->corrupt, 1, __ATOMIC_RELAXED);
 		log_error("store: event %" PRIu64 " is corrupt (checksum or "
 		    "format) and is left out of the indexes", seq);
 		return 0;
@@ -2073,7 +2073,7 @@ store_rd_record(struct store *s, const char *what, uint64_t key,
 {
 	if (store_open_record(d, payload, len) == 0)
 		return STORE_OK;
-	s->corrupt++;
+	__atomic_fetch_add(&s->corrupt, 1, __ATOMIC_RELAXED);
 	log_error("store: %s %" PRIu64 " in %s/data.mdb fails its checksum: "
 	    "the record is damaged and is not served", what, key, s->dir);
 	return STORE_CORRUPT;
