@@ -1907,6 +1907,10 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 			goto abort;
 	mdb_cursor_close(wc.events);
 	wc.events = NULL;
+	/* Dedupe is done: let go of the index snapshot before the fsync,
+	   so that the indexer can reuse the pages it frees meanwhile. */
+	store_wcur_close(&wc);
+	mdb_txn_reset(s->wrtxn);
 	*what = "cannot remove old events";
 	if ((rc = store_retain(s, txn, now_ms, res)) != 0)
 		goto abort;
@@ -2010,6 +2014,9 @@ store_write(struct store *s, struct store_item *items, size_t nitems,
 		rc = store_write_txn(s, items, nitems, rejects, nrejects,
 		    cursors, ncursors, now_ms, out, res, &what);
 		if (rc != MDB_MAP_FULL || !store_grow(s))
+			break;
+		mdb_txn_reset(s->wrtxn);
+		if ((rc = mdb_txn_renew(s->wrtxn)) != 0)
 			break;
 	}
 	mdb_txn_reset(s->wrtxn);
