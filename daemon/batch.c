@@ -293,6 +293,9 @@ batch_take_spare(struct wartad *wd)
 static void
 batch_reply(struct wartad *wd, struct batch *b)
 {
+	/* The indexer may be done before its eventfd is read. */
+	wd->index_done = store_index_done(wd->store);
+	wd->indexed_seq = store_indexed_seq(wd->store);
 	if (wd->wait_head == NULL &&
 	    (batch_acks_only(b) || wd->index_done >= wd->last_seq)) {
 		api_complete(wd, b);

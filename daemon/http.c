@@ -731,8 +731,9 @@ http_metrics(struct wartad *wd, struct evhttp_request *req,
 	http_metric_u64(b, "warta_last_seq", "gauge",
 	    "The last committed seq (0 for an empty store).", wd->last_seq);
 	http_metric_u64(b, "warta_indexed_seq", "gauge",
-	    "The seq get and list are indexed to (last_seq but after a "
-	    "failed index write).", wd->indexed_seq);
+	    "The seq the indexes for get and list are committed to (behind "
+	    "last_seq while the indexer works, and after a failed index "
+	    "write).", wd->indexed_seq);
 	http_metric_u64(b, "warta_first_seq", "gauge",
 	    "The oldest stored seq (last_seq + 1 when the store is empty).",
 	    first);

@@ -127,6 +127,7 @@ struct store {
 	/* Loop thread: the read transaction, reset between uses. */
 	MDB_txn		*rtxn;
 	bool		 rtxn_live;
+	uint64_t	 rd_need;	/* the read sees events to here */
 	uint64_t	 corrupt;
 	/* Readers hold it shared; the writer holds it alone to grow the map,
 	   which LMDB allows only with no transaction live. */
@@ -2044,6 +2045,12 @@ store_rd_begin(struct store *s, char **cause)
 {
 	int rc;
 
+	/* What the read must see: every event the indexer has handled
+	   (the loop lets a read run only once that covers every event
+	   acknowledged before it); later ones, still on their way to the
+	   indexes, arrived after it.  Read before the index's snapshot
+	   begins, so the snapshot has at least what was committed. */
+	s->rd_need = __atomic_load_n(&s->done, __ATOMIC_ACQUIRE);
 	/* The index first: a read sees no index entry newer than its
 	   view of the log. */
 	if ((rc = mdb_txn_renew(s->irtxn)) != 0) {
@@ -2156,6 +2163,8 @@ store_rd_lag(struct store *s)
 	if (mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 && k.mv_size == 8)
 		last = store_get_be64(k.mv_data);
 	mdb_cursor_close(cur);
+	if (last > s->rd_need)
+		last = s->rd_need;
 	return last > indexed ? last - indexed : 0;
 }
 
@@ -2207,8 +2216,9 @@ store_rd_tail(struct store *s, const char *type, const char *id,
 	if (store_meta_get(s->irtxn, s->imeta, "indexed_seq", &indexed) ==
 	    MDB_CORRUPTED)
 		return 0;
-	store_log_walk(s, s->rtxn, indexed + 1, UINT64_MAX, store_tail_match,
-	    &t);
+	if (indexed < s->rd_need)
+		store_log_walk(s, s->rtxn, indexed + 1, s->rd_need,
+		    store_tail_match, &t);
 	/* The ring's oldest first. */
 	if (t.n > cap && cap > 0) {
 		size_t first = t.n % cap;

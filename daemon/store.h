@@ -188,12 +188,16 @@ int store_rd_event(struct store *s, uint64_t seq, const uint8_t **body,
 void store_rd_range(struct store *s, uint64_t *first, uint64_t *last,
     uint64_t *count);
 
-/* How many stored events the indexes do not have yet, as this read
- * transaction sees it (0 once an index step has caught up). */
+/* How many of the events this read must see (those the indexer has
+ * handled, store_index_done(), when the read began) the indexes do not
+ * have, as this read transaction sees it: above 0 only after an index
+ * commit failed.  Events still on their way to the indexer are not
+ * counted: the loop runs a read only once the indexer has handled every
+ * event acknowledged before it. */
 uint64_t store_rd_lag(struct store *s);
 
-/* The latest seq of (type, id); with the indexes behind, the log's tail
- * is searched too. */
+/* The latest seq of (type, id); with the indexes behind (store_rd_lag),
+ * the log's tail is searched too. */
 int store_rd_latest(struct store *s, const char *type, const char *id,
     size_t id_len, uint64_t *seq);
 

@@ -1116,8 +1116,9 @@ test_version2_upgraded(void **state)
 
 /*
  * The indexes are the indexer's: a write leaves its job queued, and
- * until it is applied the index does not have the events, get finds
- * them in the log's tail, and a msg_id dedupes from the writer's set of
+ * until it is handled a read does not count the events as missing (the
+ * daemon runs a read only once the indexer has handled what was
+ * acknowledged before it), and a msg_id dedupes from the writer's set of
  * msg_ids above the indexes' last commit; after, from the index.
  */
 static void
@@ -1133,7 +1134,7 @@ test_index_jobs_queued(void **state)
 	assert_int_equal(store_last_seq(fx->s), 1);
 	assert_int_equal(store_indexed_seq(fx->s), 0);
 	assert_int_equal(store_index_done(fx->s), 0);
-	assert_int_equal(rd_lag(fx), 1);
+	assert_int_equal(rd_lag(fx), 0);		/* not handled yet */
 	add(fx, "x", "k1", 10, "CH", 1);		/* a duplicate of 1 */
 	add(fx, "b", "k2", 20, "CH", 1);		/* 2 */
 	commit_queued(fx);
@@ -1142,8 +1143,7 @@ test_index_jobs_queued(void **state)
 	assert_false(fx->items[1].duplicate);
 	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
 	assert_int_equal(store_rd_latest(fx->s, "meeting", "b", 1, &seq),
-	    STORE_OK);
-	assert_int_equal(seq, 2);
+	    STORE_NOTFOUND);
 	store_rd_end(fx->s);
 
 	/* Both jobs in one index transaction. */
@@ -1152,6 +1152,11 @@ test_index_jobs_queued(void **state)
 	assert_int_equal(store_indexed_seq(fx->s), 2);
 	assert_int_equal(store_index_done(fx->s), 2);
 	assert_int_equal(rd_lag(fx), 0);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	assert_int_equal(store_rd_latest(fx->s, "meeting", "b", 1, &seq),
+	    STORE_OK);
+	assert_int_equal(seq, 2);
+	store_rd_end(fx->s);
 	add(fx, "y", "k2", 10, "CH", 1);		/* from the index now */
 	commit_queued(fx);
 	assert_true(fx->items[0].duplicate);
@@ -1215,6 +1220,40 @@ test_index_jobs_retention(void **state)
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
 	reopen(fx);
+}
+
+/*
+ * The log runs ahead of the indexes while the indexer works: a read
+ * counts as missing only what the indexer has handled and could not
+ * index (a failed commit), never what is still queued for it (valgrind's
+ * pace found list answering "behind" for queued events).
+ */
+static void
+test_index_queued_not_lag(void **state)
+{
+	struct fx *fx = *state;
+	struct list_acc a = { 0 };
+	char *cause = NULL;
+
+	add(fx, "a", "k1", 10, "CH", 1);
+	commit_queued(fx);				/* 1 */
+	store_index_sync(fx->s);
+	add(fx, "b", "k2", 20, "CH", 1);
+	commit_queued(fx);				/* 2, queued */
+	assert_int_equal(rd_lag(fx), 0);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb,
+	    &a);
+	store_rd_end(fx->s);
+	assert_int_equal(a.n, 1);
+	/* Handled but not indexed: now it is missing, and get finds it in
+	   the log. */
+	setenv("WARTA_FAULT", "index_commit", 1);
+	assert_int_equal(store_index_work(fx->s, false), 0);
+	unsetenv("WARTA_FAULT");
+	assert_int_equal(store_index_done(fx->s), 2);
+	assert_int_equal(store_indexed_seq(fx->s), 1);
+	assert_int_equal(rd_lag(fx), 1);
 }
 
 static void *
@@ -1290,6 +1329,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_index_jobs_queued, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_jobs_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_queued_not_lag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_write_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_same_batch_not_indexed, setup, teardown),
 	};
