@@ -365,9 +365,7 @@ store_ijob_get(struct store *s)
 	pthread_mutex_unlock(&s->iq.mtx);
 	if (j == NULL)
 		j = xcalloc(1, sizeof *j);
-	j->next = NULL;
-	j->n = j->blen = 0;
-	return j;
+	return j;		/* store_write_txn() empties it */
 }
 
 static void
@@ -903,23 +901,57 @@ out:
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The index keys of a stored event, from its record. */
+struct store_rec_keys {
+	char		 type[32];	/* the topic up to its first '.' */
+	const char	*id, *country, *msg_id;	/* country, msg_id: NULL when
+						   absent or malformed */
+	size_t		 id_len, msg_len;
+	const uint8_t	*ev;		/* the event map */
+	size_t		 evlen;
+};
+
+/* Read a record's keys: 0, or -1 when it has no type and id (checksum or
+ * format). */
+static int
+store_record_keys(const MDB_val *rec, struct store_rec_keys *rk)
+{
+	const uint8_t *body;
+	const char *topic, *dot;
+	size_t blen, tlen, clen;
+
+	if (store_open_record(rec, &body, &blen) == -1 ||
+	    store_body_str(body, blen, "topic", &topic, &tlen) == -1 ||
+	    store_body_field(body, blen, "event", &rk->ev, &rk->evlen) == -1 ||
+	    store_body_str(rk->ev, rk->evlen, "id", &rk->id, &rk->id_len) ==
+	    -1 || (dot = memchr(topic, '.', tlen)) == NULL ||
+	    (size_t)(dot - topic) >= sizeof rk->type ||
+	    rk->id_len > SCHEMA_ID_MAX)
+		return -1;
+	memcpy(rk->type, topic, (size_t)(dot - topic));
+	rk->type[dot - topic] = '\0';
+	if (store_body_str(rk->ev, rk->evlen, "country", &rk->country,
+	    &clen) == -1 || clen != 2)
+		rk->country = NULL;
+	if (store_body_str(rk->ev, rk->evlen, "msg_id", &rk->msg_id,
+	    &rk->msg_len) == -1 || rk->msg_len == 0 ||
+	    rk->msg_len > SCHEMA_MSGID_MAX) {
+		rk->msg_id = NULL;
+		rk->msg_len = 0;
+	}
+	return 0;
+}
+
 /* Delete one event (cur, in the log); its index entries go with the
  * write's index job. */
 static int
 store_remove_event(struct store *s, MDB_cursor *cur, const MDB_val *k,
     const MDB_val *d)
 {
-	const uint8_t *body, *ev;
-	size_t blen, evlen, id_len, msg_len, tlen;
-	const char *topic, *id, *msg_id, *dot;
+	struct store_rec_keys rk;
 	uint64_t seq = store_get_be64(k->mv_data);
 
-	if (store_open_record(d, &body, &blen) == -1 ||
-	    store_body_str(body, blen, "topic", &topic, &tlen) == -1 ||
-	    store_body_field(body, blen, "event", &ev, &evlen) == -1 ||
-	    store_body_str(ev, evlen, "id", &id, &id_len) == -1 ||
-	    (dot = memchr(topic, '.', tlen)) == NULL ||
-	    (size_t)(dot - topic) >= 32 || id_len > SCHEMA_ID_MAX) {
+	if (store_record_keys(d, &rk) == -1) {
 		/* Remove the damaged record all the same: retention must go
 		   on, and its index entries then point at nothing. */
 		__atomic_fetch_add(&s->corrupt, 1, __ATOMIC_RELAXED);
@@ -927,11 +959,8 @@ store_remove_event(struct store *s, MDB_cursor *cur, const MDB_val *k,
 		    "format); removing it by retention", seq);
 		return mdb_cursor_del(cur, 0);
 	}
-	if (store_body_str(ev, evlen, "msg_id", &msg_id, &msg_len) == -1 ||
-	    msg_len == 0 || msg_len > SCHEMA_MSGID_MAX)
-		msg_id = NULL;
-	store_ijob_add(s->wjob, true, seq, 0, topic, (size_t)(dot - topic),
-	    id, id_len, NULL, msg_id, msg_len);
+	store_ijob_add(s->wjob, true, seq, 0, rk.type, strlen(rk.type), rk.id,
+	    rk.id_len, NULL, rk.msg_id, rk.msg_len);
 	return mdb_cursor_del(cur, 0);
 }
 
@@ -1048,6 +1077,18 @@ struct store_wcur {
 	uint64_t	 first_seq;	/* the log's first, for msgids hits */
 };
 
+/* The log's first seq, by a cursor on events in the writer's transaction
+ * (the next seq when the log is empty). */
+static uint64_t
+store_log_first(const struct store *s, MDB_cursor *events)
+{
+	MDB_val k, d;
+
+	if (mdb_cursor_get(events, &k, &d, MDB_FIRST) == 0 && k.mv_size == 8)
+		return store_get_be64(k.mv_data);
+	return s->last_seq + 1;
+}
+
 /* Open the write cursors: events in txn (NULL: none, and no first_seq:
  * the indexer's, which must not read the writer's last_seq), the indexes
  * in itxn. */
@@ -1055,17 +1096,13 @@ static int
 store_wcur_open(struct store *s, MDB_txn *txn, MDB_txn *itxn,
     struct store_wcur *wc)
 {
-	MDB_val k, d;
 	int rc;
 
 	memset(wc, 0, sizeof *wc);
 	if (txn != NULL) {
-		wc->first_seq = s->last_seq + 1;
 		if ((rc = mdb_cursor_open(txn, s->events, &wc->events)) != 0)
 			return rc;
-		if (mdb_cursor_get(wc->events, &k, &d, MDB_FIRST) == 0 &&
-		    k.mv_size == 8)
-			wc->first_seq = store_get_be64(k.mv_data);
+		wc->first_seq = store_log_first(s, wc->events);
 	}
 	if ((rc = mdb_cursor_open(itxn, s->history, &wc->history)) != 0 ||
 	    (rc = mdb_cursor_open(itxn, s->timeidx, &wc->timeidx)) != 0 ||
@@ -1297,31 +1334,17 @@ store_index_record(struct store *s, uint64_t seq, const MDB_val *rec,
     void *arg)
 {
 	struct store_wcur *wc = arg;
-	const uint8_t *body, *ev;
-	size_t blen, evlen, tlen, tl, id_len, clen, msg_len;
-	const char *topic, *id, *msg_id, *dot, *country;
-	char type[32];
+	struct store_rec_keys rk;
 
-	if (store_open_record(rec, &body, &blen) == -1 ||
-	    store_body_str(body, blen, "topic", &topic, &tlen) == -1 ||
-	    store_body_field(body, blen, "event", &ev, &evlen) == -1 ||
-	    store_body_str(ev, evlen, "id", &id, &id_len) == -1 ||
-	    store_body_str(ev, evlen, "country", &country, &clen) == -1 ||
-	    clen != 2 || (dot = memchr(topic, '.', tlen)) == NULL ||
-	    (tl = (size_t)(dot - topic)) >= sizeof type ||
-	    id_len > SCHEMA_ID_MAX) {
+	if (store_record_keys(rec, &rk) == -1 || rk.country == NULL) {
 		__atomic_fetch_add(&s->corrupt, 1, __ATOMIC_RELAXED);
 		log_error("store: event %" PRIu64 " is corrupt (checksum or "
 		    "format) and is left out of the indexes", seq);
 		return 0;
 	}
-	memcpy(type, topic, tl);
-	type[tl] = '\0';
-	if (store_body_str(ev, evlen, "msg_id", &msg_id, &msg_len) == -1 ||
-	    msg_len == 0 || msg_len > SCHEMA_MSGID_MAX)
-		msg_id = NULL;
-	return store_index_one(wc, type, id, id_len, country,
-	    store_event_time(type, ev, evlen), msg_id, msg_len, seq);
+	return store_index_one(wc, rk.type, rk.id, rk.id_len, rk.country,
+	    store_event_time(rk.type, rk.ev, rk.evlen), rk.msg_id, rk.msg_len,
+	    seq);
 }
 
 /*
@@ -1917,14 +1940,10 @@ store_write_txn(struct store *s, struct store_item *items, size_t nitems,
 		goto abort;
 	{
 		MDB_cursor *cur;
-		MDB_val k, d;
 
-		first = s->last_seq + 1;
 		if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0)
 			goto abort;
-		if (mdb_cursor_get(cur, &k, &d, MDB_FIRST) == 0 &&
-		    k.mv_size == 8)
-			first = store_get_be64(k.mv_data);
+		first = store_log_first(s, cur);
 		mdb_cursor_close(cur);
 	}
 	*what = "cannot store a reject";
@@ -2171,7 +2190,7 @@ store_rd_lag(struct store *s)
 /* What store_rd_tail() looks for, and what it found. */
 struct store_tail {
 	const char	*type, *id;
-	size_t		 tl, id_len;
+	size_t		 id_len;
 	uint64_t	*seqs;		/* a ring of cap */
 	size_t		 cap, n;
 };
@@ -2182,17 +2201,11 @@ store_tail_match(struct store *s, uint64_t seq, const MDB_val *rec,
     void *arg)
 {
 	struct store_tail *t = arg;
-	const uint8_t *body, *ev;
-	const char *topic, *eid;
-	size_t blen, evlen, tlen, elen;
+	struct store_rec_keys rk;
 
-	if (store_open_record(rec, &body, &blen) ||
-	    store_body_str(body, blen, "topic", &topic, &tlen) ||
-	    tlen <= t->tl || topic[t->tl] != '.' ||
-	    memcmp(topic, t->type, t->tl) != 0 ||
-	    store_body_field(body, blen, "event", &ev, &evlen) ||
-	    store_body_str(ev, evlen, "id", &eid, &elen) ||
-	    elen != t->id_len || memcmp(eid, t->id, t->id_len) != 0)
+	if (store_record_keys(rec, &rk) == -1 ||
+	    strcmp(rk.type, t->type) != 0 || rk.id_len != t->id_len ||
+	    memcmp(rk.id, t->id, t->id_len) != 0)
 		return 0;
 	if (t->cap > 0)
 		t->seqs[t->n % t->cap] = seq;
@@ -2210,7 +2223,7 @@ static size_t
 store_rd_tail(struct store *s, const char *type, const char *id,
     size_t id_len, uint64_t *seqs, size_t cap)
 {
-	struct store_tail t = { type, id, strlen(type), id_len, seqs, cap, 0 };
+	struct store_tail t = { type, id, id_len, seqs, cap, 0 };
 	uint64_t indexed;
 
 	if (store_meta_get(s->irtxn, s->imeta, "indexed_seq", &indexed) ==
