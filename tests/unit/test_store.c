@@ -361,6 +361,33 @@ raw_open_index(struct fx *fx, const char *name, unsigned int flags,
 	assert_int_equal(mdb_dbi_open(*txn, name, flags, dbi), 0);
 }
 
+/* The entries of the index databases timeidx, msgids and history, read
+ * raw with the store closed (it is opened again after). */
+static void
+index_entries(struct fx *fx, size_t *timeidx, size_t *msgids,
+    size_t *history)
+{
+	const char *names[] = { "timeidx", "msgids", "history" };
+	size_t *counts[] = { timeidx, msgids, history };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_stat st;
+
+	store_close(&fx->s);
+	raw_open_index(fx, names[0], 0, &env, &txn, &dbi);
+	for (int i = 0; i < 3; i++) {
+		if (i > 0)
+			assert_int_equal(mdb_dbi_open(txn, names[i], 0, &dbi),
+			    0);
+		assert_int_equal(mdb_stat(txn, dbi, &st), 0);
+		*counts[i] = st.ms_entries;
+	}
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	reopen(fx);
+}
+
 /* Put meta key = v (u64 BE) in the closed store's log (index false) or
  * its index environment. */
 static void
@@ -627,6 +654,19 @@ list_cb(void *arg, uint64_t seq, const uint8_t *b, size_t len)
 	return 0;
 }
 
+/* All of type meeting's list, in a read transaction of its own. */
+static void
+list_all(struct fx *fx, struct list_acc *a)
+{
+	char *cause = NULL;
+
+	memset(a, 0, sizeof *a);
+	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
+	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb,
+	    a);
+	store_rd_end(fx->s);
+}
+
 /* list: latest per entity, by time then seq, window and country. */
 static void
 test_list(void **state)
@@ -883,11 +923,7 @@ test_index_write_fails(void **state)
 	commit_ok(fx);
 	assert_int_equal(store_indexed_seq(fx->s), 4);
 	assert_int_equal(rd_lag(fx), 0);
-	memset(&a, 0, sizeof a);
-	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
-	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb,
-	    &a);
-	store_rd_end(fx->s);
+	list_all(fx, &a);
 	assert_int_equal(a.n, 3);
 	assert_int_equal(a.seqs[0], 4);			/* d, time 1 */
 	assert_int_equal(a.seqs[1], 2);			/* a, time 50 */
@@ -900,10 +936,7 @@ static void
 test_retention_same_batch_not_indexed(void **state)
 {
 	struct fx *fx = *state;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_stat st;
+	size_t timeidx, msgids, history;
 	char id[16], key[16];
 
 	fx->opts.max_events = 2;
@@ -914,16 +947,9 @@ test_retention_same_batch_not_indexed(void **state)
 		add(fx, id, key, i, "CH", 1);
 	}
 	commit_ok(fx);
-	store_close(&fx->s);
-	raw_open_index(fx, "timeidx", 0, &env, &txn, &dbi);
-	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
-	assert_int_equal(st.ms_entries, 2);
-	assert_int_equal(mdb_dbi_open(txn, "msgids", 0, &dbi), 0);
-	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
-	assert_int_equal(st.ms_entries, 2);
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
-	reopen(fx);
+	index_entries(fx, &timeidx, &msgids, &history);
+	assert_int_equal(timeidx, 2);
+	assert_int_equal(msgids, 2);
 }
 /* What get and list see, checked against the events of fill4(). */
 static void
@@ -1161,10 +1187,7 @@ test_index_jobs_queued(void **state)
 	commit_queued(fx);
 	assert_true(fx->items[0].duplicate);
 	assert_int_equal(fx->items[0].seq, 2);
-	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
-	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb,
-	    &a);
-	store_rd_end(fx->s);
+	list_all(fx, &a);
 	assert_int_equal(a.n, 2);
 	assert_int_equal(a.seqs[0], 1);
 	assert_int_equal(a.seqs[1], 2);
@@ -1177,10 +1200,7 @@ test_index_jobs_retention(void **state)
 {
 	struct fx *fx = *state;
 	struct list_acc a = { 0 }, h = { 0 };
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_stat st;
+	size_t timeidx, msgids, history;
 	bool tr;
 	char *cause = NULL;
 
@@ -1207,19 +1227,10 @@ test_index_jobs_retention(void **state)
 	assert_int_equal(h.n, 1);
 	assert_int_equal(h.seqs[0], 3);
 	/* Nothing left behind for 1 and 2. */
-	store_close(&fx->s);
-	raw_open_index(fx, "timeidx", 0, &env, &txn, &dbi);
-	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
-	assert_int_equal(st.ms_entries, 2);
-	assert_int_equal(mdb_dbi_open(txn, "msgids", 0, &dbi), 0);
-	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
-	assert_int_equal(st.ms_entries, 2);
-	assert_int_equal(mdb_dbi_open(txn, "history", 0, &dbi), 0);
-	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
-	assert_int_equal(st.ms_entries, 2);
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
-	reopen(fx);
+	index_entries(fx, &timeidx, &msgids, &history);
+	assert_int_equal(timeidx, 2);
+	assert_int_equal(msgids, 2);
+	assert_int_equal(history, 2);
 }
 
 /*
@@ -1233,7 +1244,6 @@ test_index_queued_not_lag(void **state)
 {
 	struct fx *fx = *state;
 	struct list_acc a = { 0 };
-	char *cause = NULL;
 
 	add(fx, "a", "k1", 10, "CH", 1);
 	commit_queued(fx);				/* 1 */
@@ -1241,10 +1251,7 @@ test_index_queued_not_lag(void **state)
 	add(fx, "b", "k2", 20, "CH", 1);
 	commit_queued(fx);				/* 2, queued */
 	assert_int_equal(rd_lag(fx), 0);
-	assert_int_equal(store_rd_begin(fx->s, &cause), 0);
-	store_rd_list(fx->s, "meeting", NULL, INT64_MIN, INT64_MAX, list_cb,
-	    &a);
-	store_rd_end(fx->s);
+	list_all(fx, &a);
 	assert_int_equal(a.n, 1);
 	/* Handled but not indexed: now it is missing, and get finds it in
 	   the log. */
