@@ -566,7 +566,8 @@ http_stream(struct wartad *wd, struct evhttp_request *req,
 /*
  * GET /healthz: 200 when the loop answers (this runs on it) and the store
  * takes writes: not full, and no commit stuck with the writer, nor a read
- * waiting for the indexer, for more than HTTP_STUCK_US.  503 otherwise, with the reason in "status".
+ * waiting for the indexer, for more than HTTP_STUCK_US.  503 otherwise,
+ * with the reason in "status".
  */
 static void
 http_healthz(struct wartad *wd, struct evhttp_request *req,

@@ -1130,8 +1130,9 @@ store_wcur_close(struct store_wcur *wc)
  * the indexer with the write's job, after the log's commit; until the
  * indexes have committed them its msg_id is in s->pending, so a
  * duplicate is caught all the same (msgids is read in the writer's own
- * read transaction of the index, wc->msgids).  A msgids entry for a seq the log no longer has (left by a crash
- * between the two commits of a retention step) is no duplicate.
+ * read transaction of the index, wc->msgids).  A msgids entry for a seq
+ * the log no longer has (left when retention's removals did not reach the
+ * indexes) is no duplicate.
  */
 static int
 store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,

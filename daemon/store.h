@@ -141,9 +141,9 @@ uint64_t store_indexed_seq(const struct store *s);
 /*
  * Writer thread: store items, rejects and webhook cursors in one
  * transaction, with fsync unless sync is off, and take a bounded step
- * of retention; then queue the index job of what it changed.  Bodies are appended to out.  Returns 0, or -1 with
- * *cause set when nothing of the batch was stored (map full, disk full,
- * I/O error).
+ * of retention; then queue the index job of what it changed.  Bodies
+ * are appended to out.  Returns 0, or -1 with *cause set when nothing of
+ * the batch was stored (map full, disk full, I/O error).
  */
 int store_write(struct store *s, struct store_item *items, size_t nitems,
     const struct store_reject *rejects, size_t nrejects,
