@@ -90,6 +90,30 @@ struct store_ijob {
 	size_t			 blen, bcap;
 };
 
+/*
+ * The indexer's sort of a run of jobs (see store_index_run): the adds in
+ * entity order, then the time index changes they make in key order.
+ */
+struct store_iref {
+	const struct store_ient	*e;
+	const char		*b;		/* type, id, msg_id */
+};
+
+struct store_itop {
+	const char	*type;
+	const char	*country;	/* an add's */
+	uint64_t	 tkey, seq;	/* store_time_key(time), seq */
+	uint16_t	 type_len;
+	bool		 del;		/* the version it replaced */
+	bool		 dead;		/* undone in the same run */
+};
+
+struct store_isort {
+	struct store_iref	*refs;
+	struct store_itop	*tops;
+	size_t			 cap;	/* of each */
+};
+
 struct store {
 	MDB_env		*env;		/* the log: durable */
 	MDB_dbi		 events, rejects, meta, cursors;
@@ -106,6 +130,7 @@ struct store {
 	struct store_idset pending;	/* writer: msg_ids above committed */
 	struct rlog	 index_rlog;	/* "cannot write the indexes" lines */
 	struct store_ijob *wjob;	/* the job the write builds */
+	struct store_isort isort;	/* indexer: store_index_run's */
 	MDB_txn		*wrtxn;		/* the writer's read of ienv: dedupe */
 	/* Writer -> indexer: the index jobs, in seq order. */
 	struct {
@@ -739,6 +764,8 @@ store_close(struct store **sp)
 	/* The indexer has stopped: what it left (a failed step) now. */
 	store_index_sync(s);
 	store_ijob_free(s->wjob);
+	free(s->isort.refs);
+	free(s->isort.tops);
 	store_ijob_free(s->iq.spare);
 	for (struct store_ijob *j = s->iq.head, *next; j != NULL; j = next) {
 		next = j->next;
@@ -1194,6 +1221,12 @@ store_put_item(struct store *s, struct store_wcur *wc, struct store_item *it,
  * Index one event: its entity's history (whose last value is the latest
  * state, and whose time index entry this event replaces), the time index
  * and the msg_id (NULL: none).
+ *
+ * The new version is put first, which leaves the cursor on it; the latest
+ * before it is then its neighbour in the entity's sorted duplicates, found
+ * without a second search of the tree.  Versions sort by seq, so the new
+ * one is the last unless the log's seqs went backwards; if a later one is
+ * already there, that one keeps the time index.
  */
 static int
 store_index_one(struct store_wcur *wc, const char *type, const char *id,
@@ -1201,44 +1234,8 @@ store_index_one(struct store_wcur *wc, const char *type, const char *id,
     size_t msg_len, uint64_t seq)
 {
 	uint8_t key[STORE_KEY_MAX + 20], hist[STORE_HIST_LEN], seqbuf[8];
-	MDB_val k, d;
+	MDB_val k, d, pk, pd;
 	int rc;
-
-	k.mv_size = store_entity_key(key, type, id, id_len);
-	k.mv_data = key;
-	/* MDB_SET, not MDB_SET_KEY: k must keep pointing at key. */
-	rc = mdb_cursor_get(wc->history, &k, &d, MDB_SET);
-	if (rc == 0) {
-		MDB_val lk;
-
-		rc = mdb_cursor_get(wc->history, &lk, &d, MDB_LAST_DUP);
-		if (rc == 0 && d.mv_size == STORE_HIST_LEN) {
-			uint8_t tkey[STORE_KEY_MAX + 20];
-			MDB_val tk, td;
-
-			tk.mv_size = store_time_idx_key(tkey, type,
-			    (int64_t)store_get_be64((uint8_t *)d.mv_data + 8),
-			    store_get_be64(d.mv_data));
-			tk.mv_data = tkey;
-			if ((rc = mdb_cursor_get(wc->timeidx, &tk, &td,
-			    MDB_SET)) == 0)
-				rc = mdb_cursor_del(wc->timeidx, 0);
-		}
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	store_hist_value(hist, seq, t, country);
-	d.mv_size = sizeof hist;
-	d.mv_data = hist;
-	if ((rc = mdb_cursor_put(wc->history, &k, &d, 0)) != 0)
-		return rc;
-
-	k.mv_size = store_time_idx_key(key, type, t, seq);
-	k.mv_data = key;
-	d.mv_size = 2;
-	d.mv_data = (void *)country;
-	if ((rc = mdb_cursor_put(wc->timeidx, &k, &d, 0)) != 0)
-		return rc;
 
 	if (msg_id != NULL) {
 		store_put_be64(seqbuf, seq);
@@ -1249,7 +1246,38 @@ store_index_one(struct store_wcur *wc, const char *type, const char *id,
 		if ((rc = mdb_cursor_put(wc->msgids, &k, &d, 0)) != 0)
 			return rc;
 	}
-	return 0;
+
+	k.mv_size = store_entity_key(key, type, id, id_len);
+	k.mv_data = key;
+	store_hist_value(hist, seq, t, country);
+	d.mv_size = sizeof hist;
+	d.mv_data = hist;
+	if ((rc = mdb_cursor_put(wc->history, &k, &d, 0)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_get(wc->history, &pk, &pd, MDB_LAST_DUP)) != 0)
+		return rc;
+	if (pd.mv_size != STORE_HIST_LEN || store_get_be64(pd.mv_data) != seq)
+		return 0;
+	rc = mdb_cursor_get(wc->history, &pk, &pd, MDB_PREV_DUP);
+	if (rc == 0 && pd.mv_size == STORE_HIST_LEN) {
+		uint8_t tkey[STORE_KEY_MAX + 20];
+		MDB_val tk, td;
+
+		tk.mv_size = store_time_idx_key(tkey, type,
+		    (int64_t)store_get_be64((uint8_t *)pd.mv_data + 8),
+		    store_get_be64(pd.mv_data));
+		tk.mv_data = tkey;
+		if ((rc = mdb_cursor_get(wc->timeidx, &tk, &td, MDB_SET)) == 0)
+			rc = mdb_cursor_del(wc->timeidx, 0);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+
+	k.mv_size = store_time_idx_key(key, type, t, seq);
+	k.mv_data = key;
+	d.mv_size = 2;
+	d.mv_data = (void *)country;
+	return mdb_cursor_put(wc->timeidx, &k, &d, 0);
 }
 
 /* The list time of a stored event map of type: its handler's time key
@@ -1371,36 +1399,257 @@ store_index_catch_up(struct store *s, struct store_wcur *wc, uint64_t upto)
 	return 0;
 }
 
-/* Apply job j, the next in seq order, in wc's transaction. */
+/* Compare two types as the indexes' keys do ("type\0..."): a type that
+ * is the start of another sorts first. */
 static int
-store_index_job(struct store *s, struct store_wcur *wc, MDB_txn *itxn,
-    const struct store_ijob *j)
+store_type_cmp(const char *a, size_t al, const char *b, size_t bl)
 {
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	return c != 0 ? c : (al > bl) - (al < bl);
+}
+
+/* Compare two strings as LMDB's default key order does. */
+static int
+store_bytes_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	return c != 0 ? c : (al > bl) - (al < bl);
+}
+
+/* Adds in history's key order (type, id), then by seq. */
+static int
+store_iref_entity_cmp(const void *pa, const void *pb)
+{
+	const struct store_iref *a = pa, *b = pb;
+	int c;
+
+	if ((c = store_type_cmp(a->b, a->e->type_len, b->b,
+	    b->e->type_len)) != 0 ||
+	    (c = store_bytes_cmp(a->b + a->e->type_len, a->e->id_len,
+	    b->b + b->e->type_len, b->e->id_len)) != 0)
+		return c;
+	return (a->e->seq > b->e->seq) - (a->e->seq < b->e->seq);
+}
+
+/* Whether two adds are of the same entity. */
+static bool
+store_iref_same_entity(const struct store_iref *a, const struct store_iref *b)
+{
+	return a->e->type_len == b->e->type_len &&
+	    a->e->id_len == b->e->id_len &&
+	    memcmp(a->b, b->b, (size_t)a->e->type_len + a->e->id_len) == 0;
+}
+
+/* Adds in msgids' key order. */
+static int
+store_iref_msgid_cmp(const void *pa, const void *pb)
+{
+	const struct store_iref *a = pa, *b = pb;
+
+	return store_bytes_cmp(a->b + a->e->type_len + a->e->id_len,
+	    a->e->msg_len, b->b + b->e->type_len + b->e->id_len,
+	    b->e->msg_len);
+}
+
+/* Time index changes in the time index's key order. */
+static int
+store_itop_cmp(const void *pa, const void *pb)
+{
+	const struct store_itop *a = pa, *b = pb;
+	int c;
+
+	if ((c = store_type_cmp(a->type, a->type_len, b->type,
+	    b->type_len)) != 0)
+		return c;
+	if (a->tkey != b->tkey)
+		return a->tkey > b->tkey ? 1 : -1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* A key of the time index from a change. */
+static size_t
+store_itop_key(uint8_t *key, const struct store_itop *t)
+{
+	memcpy(key, t->type, t->type_len);
+	key[t->type_len] = '\0';
+	store_put_be64(key + t->type_len + 1, t->tkey);
+	store_put_be64(key + t->type_len + 9, t->seq);
+	return (size_t)t->type_len + 17;
+}
+
+/*
+ * Put one add's version in its entity's history and note the time index
+ * changes it makes: its own entry when it is the latest, and the removal
+ * of the entry of the latest before it.  When that one was added by the
+ * previous ref (the same entity, this run), its entry is undone instead.
+ */
+static int
+store_index_history(struct store_wcur *wc, const struct store_iref *r,
+    struct store_itop *tops, size_t *ntops, size_t *last)
+{
+	const struct store_ient *e = r->e;
+	uint8_t key[STORE_KEY_MAX + 20], hist[STORE_HIST_LEN];
+	char type[32];
+	MDB_val k, d, pk, pd;
+	struct store_itop *t;
 	int rc;
 
-	for (size_t i = 0; i < j->n; i++) {
-		const struct store_ient *e = &j->ents[i];
-		const char *b = j->bytes + e->off;
-		const char *id = b + e->type_len;
-		const char *msg_id = e->msg_len ? id + e->id_len : NULL;
-		char type[32];
-
-		memcpy(type, b, e->type_len);
-		type[e->type_len] = '\0';
-		if (e->remove)
-			rc = store_unindex_one(s, itxn, type, id, e->id_len,
-			    msg_id, e->msg_len, e->seq);
-		else if (e->seq < j->first)
-			/* Removed by its own batch's retention (a batch
-			   larger than max_events). */
-			continue;
-		else
-			rc = store_index_one(wc, type, id, e->id_len,
-			    e->country, e->time, msg_id, e->msg_len, e->seq);
-		if (rc != 0)
-			return rc;
+	memcpy(type, r->b, e->type_len);
+	type[e->type_len] = '\0';
+	k.mv_size = store_entity_key(key, type, r->b + e->type_len,
+	    e->id_len);
+	k.mv_data = key;
+	store_hist_value(hist, e->seq, e->time, e->country);
+	d.mv_size = sizeof hist;
+	d.mv_data = hist;
+	if ((rc = mdb_cursor_put(wc->history, &k, &d, 0)) != 0 ||
+	    (rc = mdb_cursor_get(wc->history, &pk, &pd, MDB_LAST_DUP)) != 0)
+		return rc;
+	if (pd.mv_size != STORE_HIST_LEN ||
+	    store_get_be64(pd.mv_data) != e->seq) {
+		*last = SIZE_MAX;	/* a later version is there */
+		return 0;
 	}
+	rc = mdb_cursor_get(wc->history, &pk, &pd, MDB_PREV_DUP);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0 && pd.mv_size == STORE_HIST_LEN) {
+		uint64_t pseq = store_get_be64(pd.mv_data);
+
+		if (*last != SIZE_MAX && tops[*last].seq == pseq)
+			tops[*last].dead = true;
+		else {
+			t = &tops[(*ntops)++];
+			t->type = r->b;
+			t->type_len = e->type_len;
+			t->tkey = store_get_be64((uint8_t *)pd.mv_data + 8) ^
+			    (UINT64_C(1) << 63);
+			t->seq = pseq;
+			t->country = NULL;
+			t->del = true;
+			t->dead = false;
+		}
+	}
+	*last = *ntops;
+	t = &tops[(*ntops)++];
+	t->type = r->b;
+	t->type_len = e->type_len;
+	t->tkey = store_time_key(e->time);
+	t->seq = e->seq;
+	t->country = e->country;
+	t->del = false;
+	t->dead = false;
 	return 0;
+}
+
+/*
+ * Apply the jobs from first up to end (NULL: the last), the next in seq
+ * order, in wc's transaction.  The same entries as applied one by one in
+ * order, but sorted: each database's changes in its key order, so most
+ * land on the leaf page the cursor is on and skip the search from the
+ * root.  The adds go first, then retention's removals in their order; a
+ * removal's result does not depend on adds of other events around it
+ * (store_remove_history, and a msgids entry goes only if it is still the
+ * removed seq's).
+ */
+static int
+store_index_run(struct store *s, struct store_wcur *wc, MDB_txn *itxn,
+    const struct store_ijob *first, const struct store_ijob *end)
+{
+	struct store_isort *is = &s->isort;
+	size_t n = 0, nrefs = 0, ntops = 0, last = SIZE_MAX;
+	const struct store_ijob *j;
+	int rc = 0;
+
+	for (j = first; j != end; j = j->next)
+		n += j->n;
+	if (n > is->cap) {
+		free(is->refs);
+		free(is->tops);
+		is->cap = n;
+		is->refs = xreallocarray(NULL, n, sizeof *is->refs);
+		/* An add makes at most two changes. */
+		is->tops = xreallocarray(NULL, n, 2 * sizeof *is->tops);
+	}
+	for (j = first; j != end; j = j->next)
+		for (size_t i = 0; i < j->n; i++) {
+			const struct store_ient *e = &j->ents[i];
+
+			/* An add whose seq is before first was removed by
+			   its own batch's retention (a batch larger than
+			   max_events). */
+			if (e->remove || e->seq < j->first)
+				continue;
+			is->refs[nrefs].e = e;
+			is->refs[nrefs++].b = j->bytes + e->off;
+		}
+
+	qsort(is->refs, nrefs, sizeof *is->refs, store_iref_entity_cmp);
+	for (size_t i = 0; i < nrefs && rc == 0; i++) {
+		if (i > 0 && !store_iref_same_entity(&is->refs[i - 1],
+		    &is->refs[i]))
+			last = SIZE_MAX;
+		rc = store_index_history(wc, &is->refs[i], is->tops, &ntops,
+		    &last);
+	}
+
+	qsort(is->tops, ntops, sizeof *is->tops, store_itop_cmp);
+	for (size_t i = 0; i < ntops && rc == 0; i++) {
+		const struct store_itop *t = &is->tops[i];
+		uint8_t key[STORE_KEY_MAX + 20];
+		MDB_val k, d;
+
+		if (t->dead)
+			continue;
+		k.mv_size = store_itop_key(key, t);
+		k.mv_data = key;
+		if (!t->del) {
+			d.mv_size = 2;
+			d.mv_data = (void *)t->country;
+			rc = mdb_cursor_put(wc->timeidx, &k, &d, 0);
+		} else if ((rc = mdb_cursor_get(wc->timeidx, &k, &d,
+		    MDB_SET)) == 0)
+			rc = mdb_cursor_del(wc->timeidx, 0);
+		else if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+
+	/* msg_ids: only the adds that have one, in their key order. */
+	ntops = 0;
+	for (size_t i = 0; i < nrefs; i++)
+		if (is->refs[i].e->msg_len > 0)
+			is->refs[ntops++] = is->refs[i];
+	qsort(is->refs, ntops, sizeof *is->refs, store_iref_msgid_cmp);
+	for (size_t i = 0; i < ntops && rc == 0; i++) {
+		const struct store_ient *e = is->refs[i].e;
+		uint8_t seqbuf[8];
+		MDB_val k, d;
+
+		store_put_be64(seqbuf, e->seq);
+		k.mv_size = e->msg_len;
+		k.mv_data = (void *)(is->refs[i].b + e->type_len + e->id_len);
+		d.mv_size = 8;
+		d.mv_data = seqbuf;
+		rc = mdb_cursor_put(wc->msgids, &k, &d, 0);
+	}
+
+	for (j = first; j != end && rc == 0; j = j->next)
+		for (size_t i = 0; i < j->n && rc == 0; i++) {
+			const struct store_ient *e = &j->ents[i];
+			const char *b = j->bytes + e->off;
+			char type[32];
+
+			if (!e->remove)
+				continue;
+			memcpy(type, b, e->type_len);
+			type[e->type_len] = '\0';
+			rc = store_unindex_one(s, itxn, type, b + e->type_len,
+			    e->id_len, e->msg_len ? b + e->type_len +
+			    e->id_len : NULL, e->msg_len, e->seq);
+		}
+	return rc;
 }
 
 /*
@@ -1760,7 +2009,7 @@ store_put_cursors(struct store *s, MDB_txn *txn,
 int
 store_index_work(struct store *s, bool wait)
 {
-	struct store_ijob *jobs, *j, **jp;
+	struct store_ijob *jobs, *j, **jp, *run = NULL;
 	struct store_wcur wc;
 	uint64_t indexed_seq = s->indexed_seq, target, done = 0;
 	size_t n = 0;
@@ -1817,13 +2066,22 @@ store_index_work(struct store *s, bool wait)
 	   transaction; the jobs it covers are dropped, the rest wait. */
 	for (j = jobs; j != NULL && rc == 0; j = j->next) {
 		if (s->indexed_seq == j->before) {
-			rc = store_index_job(s, &wc, itxn, j);
+			if (run == NULL)
+				run = j;
 			s->indexed_seq = j->after;
-		} else if (s->indexed_seq < j->after && !caught) {
+			continue;
+		}
+		if (run != NULL) {
+			rc = store_index_run(s, &wc, itxn, run, j);
+			run = NULL;
+		}
+		if (rc == 0 && s->indexed_seq < j->after && !caught) {
 			rc = store_index_catch_up(s, &wc, j->after);
 			caught = true;
 		}
 	}
+	if (run != NULL && rc == 0)
+		rc = store_index_run(s, &wc, itxn, run, NULL);
 	if (jobs == NULL)
 		rc = store_index_catch_up(s, &wc, target);
 	if (rc == 0 && s->indexed_seq != indexed_seq)
