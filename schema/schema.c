@@ -59,8 +59,11 @@ struct schema_key {
 };
 
 /* The state of one decode. */
+struct schema_names;
+
 struct schema_ctx {
 	const struct handler	*h;
+	const struct schema_names *sn;	/* h's field names */
 	struct schema_err	*err;
 	struct mp_reader	 r;
 	uint64_t		 seen;	/* bit i: field i has been read */
@@ -273,26 +276,30 @@ schema_names_build(void)
 	}
 }
 
-/* The index of the field named s[0..len) for type h, or -1. */
-static int
-schema_field_find(const struct handler *h, const char *s, size_t len)
+/* The table of type h's field names; NULL for a type not in handlers[]. */
+static const struct schema_names *
+schema_names_of(const struct handler *h)
 {
-	const struct schema_names *sn = NULL;
-	unsigned hv;
-
-	if (len == 0 || len > UINT8_MAX)
-		return (len == 0 ? -1 : schema_field_scan(h, s, len));
 	if (!__atomic_load_n(&schema_names_built, __ATOMIC_ACQUIRE)) {
 		pthread_once(&schema_names_once, schema_names_build);
 		__atomic_store_n(&schema_names_built, true, __ATOMIC_RELEASE);
 	}
 	for (int t = 0; t < SCHEMA_MAX_TYPES && schema_names[t].h; t++)
-		if (schema_names[t].h == h) {
-			sn = &schema_names[t];
-			break;
-		}
-	if (sn == NULL)
-		return (schema_field_scan(h, s, len));
+		if (schema_names[t].h == h)
+			return (&schema_names[t]);
+	return (NULL);
+}
+
+/* The index of the field named s[0..len) for type h, whose table is sn
+ * (schema_names_of), or -1. */
+static int
+schema_names_find(const struct schema_names *sn, const struct handler *h,
+    const char *s, size_t len)
+{
+	unsigned hv;
+
+	if (len == 0 || len > UINT8_MAX || sn == NULL)
+		return (len == 0 ? -1 : schema_field_scan(h, s, len));
 	for (hv = schema_name_hash(s, len); sn->slot[hv] != 0;
 	    hv = (hv + 1) & (SCHEMA_SLOTS - 1)) {
 		int i = sn->slot[hv] - 1;
@@ -638,7 +645,7 @@ schema_pair(struct schema_ctx *ctx, uint32_t n)
 		    mp_type_name(k.type)));
 	/* A key equal to a field's name is ASCII, so only other keys need
 	   the UTF-8 check; its failure is reported first, as before. */
-	i = schema_field_find(ctx->h, k.v.str.ptr, k.v.str.len);
+	i = schema_names_find(ctx->sn, ctx->h, k.v.str.ptr, k.v.str.len);
 	if (i == -1 && !mp_utf8_valid(k.v.str.ptr, k.v.str.len))
 		return (schema_fail(ctx->err, REASON_SCHEMA,
 		    "event: key #%" PRIu32 " is not valid UTF-8", n + 1));
@@ -672,7 +679,7 @@ schema_view_find(const struct handler_view *view, const char *key)
 	const struct schema_ctx	*ctx = view->priv;
 	int			 i;
 
-	i = schema_field_find(ctx->h, key, strlen(key));
+	i = schema_names_find(ctx->sn, ctx->h, key, strlen(key));
 	if (i == -1 || !(ctx->seen & (UINT64_C(1) << i)))
 		return (NULL);
 	return (&ctx->vals[i]);
@@ -792,6 +799,7 @@ schema_decode_event(const struct handler *h, const void *buf, size_t len,
 		    "event: %s is not a map", mp_type_name(top.type)));
 
 	ctx.h = h;
+	ctx.sn = schema_names_of(h);
 	ctx.err = err;
 	ctx.seen = 0;
 	ctx.nx = 0;
@@ -831,12 +839,14 @@ schema_decode_event(const struct handler *h, const void *buf, size_t len,
 	    schema_int(&ctx, SCHEMA_F_OCCURRED_AT) : received_ms;
 	ev->sort_time = ev->occurred_at;
 	if (h->time_key != NULL) {
-		i = schema_field_find(h, h->time_key, strlen(h->time_key));
+		i = schema_names_find(ctx.sn, h, h->time_key,
+		    strlen(h->time_key));
 		if (i != -1 && (ctx.seen & (UINT64_C(1) << i)))
 			ev->sort_time = schema_int(&ctx, i);
 	}
 	if (h->default_priority != NULL) {
-		i = schema_field_find(h, "priority", strlen("priority"));
+		i = schema_names_find(ctx.sn, h, "priority",
+		    strlen("priority"));
 		ev->add_priority = i == -1 || !(ctx.seen & (UINT64_C(1) << i));
 	}
 	ev->map = buf;
