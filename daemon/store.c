@@ -1399,17 +1399,9 @@ store_index_catch_up(struct store *s, struct store_wcur *wc, uint64_t upto)
 	return 0;
 }
 
-/* Compare two types as the indexes' keys do ("type\0..."): a type that
- * is the start of another sorts first. */
-static int
-store_type_cmp(const char *a, size_t al, const char *b, size_t bl)
-{
-	int c = memcmp(a, b, al < bl ? al : bl);
-
-	return c != 0 ? c : (al > bl) - (al < bl);
-}
-
-/* Compare two strings as LMDB's default key order does. */
+/* Compare two strings as LMDB's default key order does: bytes, then the
+ * shorter first.  For types this is also the order of the keys that start
+ * "type\0" (a type never holds a NUL). */
 static int
 store_bytes_cmp(const char *a, size_t al, const char *b, size_t bl)
 {
@@ -1425,7 +1417,7 @@ store_iref_entity_cmp(const void *pa, const void *pb)
 	const struct store_iref *a = pa, *b = pb;
 	int c;
 
-	if ((c = store_type_cmp(a->b, a->e->type_len, b->b,
+	if ((c = store_bytes_cmp(a->b, a->e->type_len, b->b,
 	    b->e->type_len)) != 0 ||
 	    (c = store_bytes_cmp(a->b + a->e->type_len, a->e->id_len,
 	    b->b + b->e->type_len, b->e->id_len)) != 0)
@@ -1442,15 +1434,18 @@ store_iref_same_entity(const struct store_iref *a, const struct store_iref *b)
 	    memcmp(a->b, b->b, (size_t)a->e->type_len + a->e->id_len) == 0;
 }
 
-/* Adds in msgids' key order. */
+/* Adds in msgids' key order, then by seq (the writer lets a msg_id in
+ * again only once the indexes have the first, so a run should not hold
+ * two; if it did, the later would win, as in seq order). */
 static int
 store_iref_msgid_cmp(const void *pa, const void *pb)
 {
 	const struct store_iref *a = pa, *b = pb;
-
-	return store_bytes_cmp(a->b + a->e->type_len + a->e->id_len,
+	int c = store_bytes_cmp(a->b + a->e->type_len + a->e->id_len,
 	    a->e->msg_len, b->b + b->e->type_len + b->e->id_len,
 	    b->e->msg_len);
+
+	return c != 0 ? c : (a->e->seq > b->e->seq) - (a->e->seq < b->e->seq);
 }
 
 /* Time index changes in the time index's key order. */
@@ -1460,7 +1455,7 @@ store_itop_cmp(const void *pa, const void *pb)
 	const struct store_itop *a = pa, *b = pb;
 	int c;
 
-	if ((c = store_type_cmp(a->type, a->type_len, b->type,
+	if ((c = store_bytes_cmp(a->type, a->type_len, b->type,
 	    b->type_len)) != 0)
 		return c;
 	if (a->tkey != b->tkey)
@@ -1649,6 +1644,14 @@ store_index_run(struct store *s, struct store_wcur *wc, MDB_txn *itxn,
 			    e->id_len, e->msg_len ? b + e->type_len +
 			    e->id_len : NULL, e->msg_len, e->seq);
 		}
+	/* A first job over the chunk (batch_max above it) is not kept. */
+	if (is->cap > STORE_INDEX_CHUNK) {
+		free(is->refs);
+		free(is->tops);
+		is->refs = NULL;
+		is->tops = NULL;
+		is->cap = 0;
+	}
 	return rc;
 }
 
