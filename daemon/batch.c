@@ -284,32 +284,15 @@ batch_take_spare(struct wartad *wd)
 	return b != NULL ? b : batch_new();
 }
 
-/*
- * 2. replies: acks at once; a read (get, list, stats...) once the indexer
- * has handled every event committed before it, so that it sees what was
- * acknowledged before it.  Replies keep their order: a batch waits
- * behind one that waits.
- */
+/* The loop's copy of the indexer's progress. */
 static void
-batch_reply(struct wartad *wd, struct batch *b)
+batch_index_progress(struct wartad *wd)
 {
-	/* The indexer may be done before its eventfd is read. */
-	wd->index_done = store_index_done(wd->store);
 	wd->indexed_seq = store_indexed_seq(wd->store);
-	if (wd->wait_head == NULL &&
-	    (batch_acks_only(b) || wd->index_done >= wd->last_seq)) {
-		api_complete(wd, b);
-		batch_release(wd, b);
-		return;
-	}
-	b->wait_seq = wd->last_seq;
-	b->wait_since_us = wartad_mono_us();
-	b->wnext = NULL;
-	*wd->wait_tailp = b;
-	wd->wait_tailp = &b->wnext;
+	wd->index_done = store_index_done(wd->store);
 }
 
-/* Answer the waiting batches whose turn has come. */
+/* Answer the waiting batches whose turn has come, in order. */
 static void
 batch_wait_drain(struct wartad *wd)
 {
@@ -323,6 +306,25 @@ batch_wait_drain(struct wartad *wd)
 		api_complete(wd, b);
 		batch_release(wd, b);
 	}
+}
+
+/*
+ * 2. replies: acks at once; a read (get, list, stats...) once the indexer
+ * has handled every event committed before it, so that it sees what was
+ * acknowledged before it.  Replies keep their order: a batch waits
+ * behind one that waits.
+ */
+static void
+batch_reply(struct wartad *wd, struct batch *b)
+{
+	b->wait_seq = wd->last_seq;
+	b->wait_since_us = wartad_mono_us();
+	b->wnext = NULL;
+	*wd->wait_tailp = b;
+	wd->wait_tailp = &b->wnext;
+	/* The indexer may be done before its eventfd is read. */
+	batch_index_progress(wd);
+	batch_wait_drain(wd);
 }
 
 /* Stopping: end the loop once nothing is left for the threads. */
@@ -369,8 +371,7 @@ batch_indexed(evutil_socket_t fd, short what, void *arg)
 
 	if (read(fd, &n, sizeof n) == -1)
 		return;
-	wd->indexed_seq = store_indexed_seq(w->store);
-	wd->index_done = store_index_done(w->store);
+	batch_index_progress(wd);
 	batch_wait_drain(wd);
 	batch_flush(wd);
 	batch_check_stop(wd);
@@ -412,8 +413,7 @@ writer_start(struct store *store, struct wartad *wd)
 	wd->ev_indexer = event_new(wd->base, w->iefd, EV_READ | EV_PERSIST,
 	    batch_indexed, w);
 	event_add(wd->ev_indexer, NULL);
-	wd->indexed_seq = store_indexed_seq(store);
-	wd->index_done = store_index_done(store);
+	batch_index_progress(wd);
 	batch_thread(&w->thread, writer_main, w);
 	batch_thread(&w->ithread, indexer_main, w);
 	return w;
