@@ -102,7 +102,8 @@ struct store_iref {
 struct store_itop {
 	const char	*type;
 	const char	*country;	/* an add's */
-	uint64_t	 tkey, seq;	/* store_time_key(time), seq */
+	int64_t		 time;		/* the version's list time */
+	uint64_t	 seq;
 	uint16_t	 type_len;
 	bool		 del;		/* the version it replaced */
 	bool		 dead;		/* undone in the same run */
@@ -250,17 +251,24 @@ store_entity_key(uint8_t *key, const char *type, const char *id, size_t id_len)
 	return tl + 1 + id_len;
 }
 
-/* Build the time index key type "\0" time seq; returns its length. */
+/* Build the time index key type "\0" time seq from a type of tl bytes;
+ * returns its length. */
 static size_t
-store_time_idx_key(uint8_t *key, const char *type, int64_t t, uint64_t seq)
+store_time_idx_keyn(uint8_t *key, const char *type, size_t tl, int64_t t,
+    uint64_t seq)
 {
-	size_t tl = strlen(type);
-
 	memcpy(key, type, tl);
 	key[tl] = '\0';
 	store_put_be64(key + tl + 1, store_time_key(t));
 	store_put_be64(key + tl + 9, seq);
 	return tl + 17;
+}
+
+/* The same for a type that is a C string. */
+static size_t
+store_time_idx_key(uint8_t *key, const char *type, int64_t t, uint64_t seq)
+{
+	return store_time_idx_keyn(key, type, strlen(type), t, seq);
 }
 
 /* A history value: seq (BE, so duplicates sort by it), list time,
@@ -1448,7 +1456,8 @@ store_iref_msgid_cmp(const void *pa, const void *pb)
 	return c != 0 ? c : (a->e->seq > b->e->seq) - (a->e->seq < b->e->seq);
 }
 
-/* Time index changes in the time index's key order. */
+/* Time index changes in the time index's key order (a signed time sorts as
+ * its store_time_key() does). */
 static int
 store_itop_cmp(const void *pa, const void *pb)
 {
@@ -1458,20 +1467,9 @@ store_itop_cmp(const void *pa, const void *pb)
 	if ((c = store_bytes_cmp(a->type, a->type_len, b->type,
 	    b->type_len)) != 0)
 		return c;
-	if (a->tkey != b->tkey)
-		return a->tkey > b->tkey ? 1 : -1;
+	if (a->time != b->time)
+		return a->time > b->time ? 1 : -1;
 	return (a->seq > b->seq) - (a->seq < b->seq);
-}
-
-/* A key of the time index from a change. */
-static size_t
-store_itop_key(uint8_t *key, const struct store_itop *t)
-{
-	memcpy(key, t->type, t->type_len);
-	key[t->type_len] = '\0';
-	store_put_be64(key + t->type_len + 1, t->tkey);
-	store_put_be64(key + t->type_len + 9, t->seq);
-	return (size_t)t->type_len + 17;
 }
 
 /*
@@ -1519,8 +1517,8 @@ store_index_history(struct store_wcur *wc, const struct store_iref *r,
 			t = &tops[(*ntops)++];
 			t->type = r->b;
 			t->type_len = e->type_len;
-			t->tkey = store_get_be64((uint8_t *)pd.mv_data + 8) ^
-			    (UINT64_C(1) << 63);
+			t->time = (int64_t)store_get_be64(
+			    (uint8_t *)pd.mv_data + 8);
 			t->seq = pseq;
 			t->country = NULL;
 			t->del = true;
@@ -1531,7 +1529,7 @@ store_index_history(struct store_wcur *wc, const struct store_iref *r,
 	t = &tops[(*ntops)++];
 	t->type = r->b;
 	t->type_len = e->type_len;
-	t->tkey = store_time_key(e->time);
+	t->time = e->time;
 	t->seq = e->seq;
 	t->country = e->country;
 	t->del = false;
@@ -1598,7 +1596,8 @@ store_index_run(struct store *s, struct store_wcur *wc, MDB_txn *itxn,
 
 		if (t->dead)
 			continue;
-		k.mv_size = store_itop_key(key, t);
+		k.mv_size = store_time_idx_keyn(key, t->type, t->type_len,
+		    t->time, t->seq);
 		k.mv_data = key;
 		if (!t->del) {
 			d.mv_size = 2;
