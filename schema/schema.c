@@ -58,9 +58,9 @@ struct schema_key {
 	uint32_t	 len;
 };
 
-/* The state of one decode. */
 struct schema_names;
 
+/* The state of one decode. */
 struct schema_ctx {
 	const struct handler	*h;
 	const struct schema_names *sn;	/* h's field names */
